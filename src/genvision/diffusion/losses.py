@@ -1,0 +1,144 @@
+"""Training losses of DDPM: L_simple, the variational-bound terms L_t, and the hybrid of the two.
+
+Per-example losses are returned as (B,) so the caller chooses how to weight and average them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+from torch import Tensor
+
+from genvision.diffusion.parameterization import model_output_to_eps_x0, training_target
+from genvision.diffusion.schedule import NoiseSchedule, extract
+from genvision.errors import GenvisionError
+
+
+def _mean_flat(x: Tensor) -> Tensor:
+    return x.reshape(x.shape[0], -1).mean(dim=1)
+
+
+def _sum_flat(x: Tensor) -> Tensor:
+    return x.reshape(x.shape[0], -1).sum(dim=1)
+
+
+def simple_loss(model_output: Tensor, target: Tensor) -> Tensor:
+    """L_simple (Eq. 14, Ho et al. 2020): ||target - output||^2 averaged over non-batch dims.
+
+    model_output, target: (B, ...); returns (B,).
+    """
+    if model_output.shape != target.shape:
+        raise GenvisionError(
+            f"model output shape {tuple(model_output.shape)} != target shape {tuple(target.shape)}"
+        )
+    return _mean_flat((model_output - target) ** 2)
+
+
+def normal_kl(mean1: Tensor, logvar1: Tensor, mean2: Tensor, logvar2: Tensor) -> Tensor:
+    """KL(N(mean1, e^logvar1) || N(mean2, e^logvar2)) elementwise, in nats; arguments broadcast."""
+    # Closed-form KL of two Gaussians, as used for L_{t-1} in Eq. 5, Ho et al. 2020.
+    return 0.5 * (
+        -1.0 + logvar2 - logvar1 + torch.exp(logvar1 - logvar2) + (mean1 - mean2) ** 2 * torch.exp(-logvar2)
+    )
+
+
+def learned_range_log_variance(schedule: NoiseSchedule, t: Tensor, v_raw: Tensor) -> Tensor:
+    """log Σ_θ = v log β_t + (1 - v) log β̃_t (Eq. 15, Nichol & Dhariwal 2021), v = (v_raw + 1) / 2.
+
+    t: (B,) int64; v_raw: (B, C, H, W) in [-1, 1] (-1 -> β̃_t clipped, +1 -> β_t); returns (B, C, H, W).
+    """
+    n = v_raw.dim()
+    min_log = extract(schedule.posterior_log_variance_clipped, t, n)
+    max_log = extract(torch.log(schedule.betas), t, n)
+    frac = (v_raw + 1.0) / 2.0
+    return frac * max_log + (1.0 - frac) * min_log
+
+
+def _log_normal_cdf_difference(lo: Tensor, hi: Tensor) -> Tensor:
+    """log(Φ(hi) - Φ(lo)) for lo < hi, accurate in both tails (mirror so that lo + hi <= 0)."""
+    flip = (lo + hi) > 0
+    lo, hi = torch.where(flip, -hi, lo), torch.where(flip, -lo, hi)
+    log_hi = torch.special.log_ndtr(hi)
+    return log_hi + torch.log(-torch.expm1(torch.special.log_ndtr(lo) - log_hi))
+
+
+def _discretized_gaussian_log_likelihood(x: Tensor, *, mean: Tensor, log_variance: Tensor) -> Tensor:
+    """log p(x) of a Gaussian integrated over the 256-level bin that holds x (Ho et al. 2020, Eq. 13).
+
+    x: (B, C, H, W) in [-1, 1] on the grid k * 2/255 - 1; mean, log_variance broadcast to x.
+    Bins have width 2/255; the first and last reach to -inf / +inf. Returns (B, C, H, W) in nats (<= 0).
+    """
+    inv_std = torch.exp(-0.5 * log_variance)
+    lo = (x - mean - 1.0 / 255.0) * inv_std
+    hi = (x - mean + 1.0 / 255.0) * inv_std
+    return torch.where(
+        x < -0.999,
+        torch.special.log_ndtr(hi),  # log Φ(hi): bin (-inf, x + 1/255]
+        torch.where(x > 0.999, torch.special.log_ndtr(-lo), _log_normal_cdf_difference(lo, hi)),
+    )
+
+
+def vlb_term(
+    schedule: NoiseSchedule,
+    x0: Tensor,
+    xt: Tensor,
+    t: Tensor,
+    *,
+    pred_mean: Tensor,
+    pred_log_variance: Tensor,
+) -> Tensor:
+    """One term of the variational bound (Eq. 5, Ho et al. 2020), in nats summed over dims.
+
+    t > 0: L_{t-1} = KL(q(x_{t-1} | x_t, x_0) || p_θ(x_{t-1} | x_t)) (code index t = paper t+1);
+    t == 0: L_0 = -log p_θ(x_0 | x_1), the discretised Gaussian decoder.
+    x0: (B, C, H, W) in [-1, 1]; xt: (B, C, H, W); t: (B,) int64; pred_mean: (B, C, H, W);
+    pred_log_variance: broadcastable to x0. Returns (B,).
+    """
+    true = schedule.q_posterior(x0, xt, t)
+    kl = _sum_flat(normal_kl(true.mean, true.log_variance, pred_mean, pred_log_variance).expand_as(x0))
+    nll = -_sum_flat(
+        _discretized_gaussian_log_likelihood(x0, mean=pred_mean, log_variance=pred_log_variance).expand_as(x0)
+    )
+    return torch.where(t == 0, nll, kl)
+
+
+class HybridLoss(NamedTuple):
+    """Per-example (B,) parts of L_hybrid; ``loss`` is the one to optimise (after a mean)."""
+
+    loss: Tensor
+    simple: Tensor
+    vlb: Tensor
+
+
+def hybrid_loss(
+    schedule: NoiseSchedule,
+    x0: Tensor,
+    xt: Tensor,
+    t: Tensor,
+    noise: Tensor,
+    *,
+    model_output: Tensor,
+    v_raw: Tensor,
+    prediction: str = "eps",
+    lambda_vlb: float = 1e-3,
+) -> HybridLoss:
+    """L_hybrid = L_simple + λ L_vlb (Eq. 16, Nichol & Dhariwal 2021) with a learned variance.
+
+    x0: (B, C, H, W) in [-1, 1]; xt = q_sample(x0, t, noise); t: (B,) int64; model_output: the
+    mean-part of the network output (ε, x_0 or v per ``prediction``); v_raw: (B, C, H, W) in [-1, 1],
+    the variance-part (see :func:`learned_range_log_variance`).
+    The VLB term sees a stop-gradient copy of the mean, so it trains only the variance (Sec. 3.1).
+    As in improved-diffusion, L_vlb = T * L_t for the sampled t (an unbiased estimate of the sum),
+    measured in bits/dim; ``vlb`` in the result is that single L_t in bits/dim.
+    """
+    simple = simple_loss(model_output, training_target(schedule, x0, noise, t, prediction=prediction))
+    x0_pred = model_output_to_eps_x0(schedule, xt, t, model_output.detach(), prediction=prediction).x0
+    pred_mean = schedule.q_posterior(x0_pred, xt, t).mean  # μ_θ via Eq. 7 with x̂_0 (unclipped)
+    log_var = learned_range_log_variance(schedule, t, v_raw)
+    dims = x0[0].numel()
+    vlb_nats = vlb_term(schedule, x0, xt, t, pred_mean=pred_mean, pred_log_variance=log_var)
+    vlb = vlb_nats / (dims * math.log(2.0))
+    loss = simple + lambda_vlb * schedule.num_timesteps * vlb
+    return HybridLoss(loss, simple, vlb)

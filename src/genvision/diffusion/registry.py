@@ -1,0 +1,35 @@
+"""Registry entries of the diffusion family: `ddpm` (unconditional) and `cfg` (class-conditional)."""
+
+from __future__ import annotations
+
+from genvision.diffusion.model import DDPMConfig, DDPMSampleOptions, DiffusionModel
+from genvision.models import ModelEntry
+
+
+def _build(cfg: DDPMConfig, image_shape: tuple[int, int, int], num_classes: int) -> DiffusionModel:
+    return DiffusionModel(cfg, image_shape, num_classes)
+
+
+_TINY = {"base_channels": 8, "channel_mults": "1,2", "num_res_blocks": 1, "attention_resolutions": "4",
+         "timesteps": 50, "steps": 30, "batch_size": 16, "val_every": 0, "ckpt_every": 0, "log_every": 10,
+         "num_samples": 4, "data": "digits"}
+# The mnist preset: chosen by measurement on 2 CPU cores (see README, benchmarks/bench_ddpm.py).
+_MNIST = {"base_channels": 32, "channel_mults": "1,2,2", "num_res_blocks": 1, "attention_resolutions": "7",
+          "timesteps": 1000, "schedule": "cosine", "steps": 6000, "batch_size": 64, "lr": 1e-3,
+          "warmup_steps": 200, "ema_decay": 0.999, "ema_warmup": 10, "val_every": 1000, "ckpt_every": 500,
+          "sample_every": 2000, "num_samples": 64}
+# The DDPM paper's CIFAR-10 model (Ho et al. 2020, App. B): for GPUs.
+_CIFAR = {"base_channels": 128, "channel_mults": "1,2,2,2", "num_res_blocks": 2, "attention_resolutions": "16",
+          "dropout": 0.1, "schedule": "linear", "timesteps": 1000, "steps": 800_000, "batch_size": 128,
+          "lr": 2e-4, "warmup_steps": 5000, "ema_decay": 0.9999, "data": "cifar10", "grad_clip": 1.0}
+
+ENTRIES = [
+    ModelEntry("ddpm", "unconditional DDPM (UNet denoiser, L_simple, DDPM/DDIM samplers)", DDPMConfig, _build,
+               presets={"tiny": _TINY, "mnist": _MNIST, "cifar": _CIFAR}, default_preset="mnist",
+               sample_options=DDPMSampleOptions),
+    ModelEntry("cfg", "class-conditional DDPM with label dropout for classifier-free guidance", DDPMConfig,
+               _build, presets={"tiny": {**_TINY, "class_conditional": True},
+                                "mnist": {**_MNIST, "class_conditional": True},
+                                "cifar": {**_CIFAR, "class_conditional": True}},
+               default_preset="mnist", sample_options=DDPMSampleOptions),
+]

@@ -1,0 +1,320 @@
+"""A trainer that knows nothing about the model it trains.
+
+The model is any nn.Module with `loss(batch) -> dict[str, Tensor]`; the key "loss" is optimised and the
+other entries are logged. If the model also has `sample(n, *, labels, generator)` the trainer writes
+sample grids from the EMA weights. Under torchrun the model is wrapped in DistributedDataParallel, each
+rank takes its slice of every global batch, and rank 0 alone writes files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from genvision.data.dataset import ImageDataset, to_float
+from genvision.errors import GenvisionError
+from genvision.train import checkpoint as ckpt
+from genvision.train.config import TrainConfig
+from genvision.train.distributed import DistInfo, init_distributed, local_device, pick_device
+from genvision.train.ema import EMA
+from genvision.train.schedule import warmup_cosine_lr
+
+BatchTransform = Callable[[Tensor, "torch.Generator | None"], Tensor]
+Callback = Callable[["Trainer", int], None]
+
+
+class _LossForward(nn.Module):
+    """DDP only syncs gradients of work done inside its forward; route model.loss through it."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        return self.model.loss(batch)
+
+
+class BatchStream:
+    """Deterministic stream of global batches: epoch e is a permutation seeded by (seed, e).
+
+    The indices of optimiser step s depend only on s, so resuming at step s needs no sampler state. Each
+    rank takes an interleaved slice of the global batch (the role of torch's DistributedSampler).
+    """
+
+    def __init__(self, num_items: int, *, global_batch: int, seed: int) -> None:
+        self.num_items = num_items
+        self.global_batch = global_batch
+        self.seed = seed
+        self._perms: dict[int, Tensor] = {}
+
+    def _perm(self, epoch: int) -> Tensor:
+        if epoch not in self._perms:
+            self._perms = {epoch: torch.randperm(
+                self.num_items, generator=torch.Generator().manual_seed(self.seed * 100_003 + epoch))}
+        return self._perms[epoch]
+
+    def indices(self, step: int) -> Tensor:
+        start = step * self.global_batch
+        positions = torch.arange(start, start + self.global_batch)
+        epochs = positions // self.num_items
+        out = torch.empty(self.global_batch, dtype=torch.long)
+        for e in epochs.unique().tolist():
+            sel = epochs == e
+            out[sel] = self._perm(e)[positions[sel] % self.num_items]
+        return out
+
+
+def autocast_context(device: torch.device, enabled: bool):
+    if not enabled or device.type not in ("cpu", "cuda"):
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: nn.Module,
+        train_data: ImageDataset,
+        *,
+        config: TrainConfig,
+        val_data: ImageDataset | None = None,
+        run_dir: str | Path | None = None,
+        run_config: dict[str, Any] | None = None,
+        batch_transform: BatchTransform | None = None,
+        callbacks: list[Callback] | None = None,
+    ) -> None:
+        self.config = config
+        self.device = pick_device(config.device)
+        self.dist: DistInfo = init_distributed(self.device)
+        self.device = local_device(self.device, self.dist)
+        per_micro, rem = divmod(config.batch_size, self.dist.world_size * config.grad_accum)
+        if rem or per_micro == 0:
+            raise GenvisionError(
+                f"batch_size {config.batch_size} must be divisible by processes x grad_accum "
+                f"({self.dist.world_size} x {config.grad_accum})")
+        self.micro_batch = per_micro
+        torch.manual_seed(config.seed + self.dist.rank)
+        self.model = model.to(self.device)
+        self.ema = EMA(self.model, decay=config.ema_decay, warmup=config.ema_warmup)
+        self.forward = _LossForward(self.model)
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.forward = DistributedDataParallel(self.forward, device_ids=ids)
+        decay, no_decay = [], []
+        for p in self.model.parameters():
+            if p.requires_grad:
+                (decay if p.dim() >= 2 else no_decay).append(p)
+        self.optimizer = torch.optim.AdamW(
+            [{"params": decay, "weight_decay": config.weight_decay},
+             {"params": no_decay, "weight_decay": 0.0}], lr=config.lr, betas=(0.9, 0.999))
+        self.train_data = train_data
+        self.val_data = val_data
+        self.batch_transform = batch_transform
+        self.stream = BatchStream(len(train_data), global_batch=config.batch_size, seed=config.seed)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.run_config = run_config or {}
+        self.callbacks = list(callbacks or [])
+        self.step = 0
+        self.last_metrics: dict[str, float] = {}
+        self._tb = None
+
+    # ----------------------------------------------------------------- data
+    def make_batch(self, data: ImageDataset, index: Tensor) -> dict[str, Tensor]:
+        x = to_float(data.images[index])
+        if self.batch_transform is not None:
+            x = self.batch_transform(x, None)
+        batch = {"image": x.to(self.device, non_blocking=True)}
+        if data.labels is not None:
+            batch["label"] = data.labels[index].to(self.device, non_blocking=True)
+        return batch
+
+    def _micro_batches(self, step: int) -> Iterator[dict[str, Tensor]]:
+        idx = self.stream.indices(step)
+        world, rank = self.dist.world_size, self.dist.rank
+        mine = idx.view(-1, world)[:, rank]  # interleaved slice, so each rank sees the same mix
+        for chunk in mine.split(self.micro_batch):
+            yield self.make_batch(self.train_data, chunk)
+
+    # ----------------------------------------------------------------- state
+    def state_tensors(self) -> dict[str, Tensor]:
+        rng = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available() and self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
+
+    def save(self) -> Path | None:
+        if self.run_dir is None or not self.dist.is_main:
+            return None
+        path = ckpt.save_checkpoint(
+            ckpt.checkpoint_path(self.run_dir, self.step), step=self.step, config=self.run_config,
+            model=self.model.state_dict(), ema=self.ema.model.state_dict(),
+            optimizer=self.optimizer.state_dict(), rng=self.state_tensors(),
+            extra={"ema_updates": self.ema.num_updates})
+        ckpt.prune_checkpoints(self.run_dir, keep=self.config.keep_checkpoints)
+        return path
+
+    def restore(self, state: ckpt.Checkpoint) -> None:
+        self.model.load_state_dict(state.model)
+        self.ema.model.load_state_dict(state.ema)
+        if state.optimizer is None:
+            raise GenvisionError("checkpoint has no optimiser state: it cannot be resumed")
+        self.optimizer.load_state_dict(state.optimizer)
+        self.ema.num_updates = int(state.extra.get("ema_updates", state.step))
+        if "cpu" in state.rng and self.dist.rank == 0:
+            torch.set_rng_state(state.rng["cpu"])
+        elif self.dist.rank > 0:
+            torch.manual_seed(self.config.seed + self.dist.rank + 7919 * state.step)
+        if "cuda" in state.rng and self.device.type == "cuda" and self.dist.rank == 0:
+            torch.cuda.set_rng_state(state.rng["cuda"], self.device)
+        self.step = state.step
+
+    def resume(self) -> bool:
+        """Continue from the newest valid checkpoint of run_dir; False if there is none."""
+        if self.run_dir is None:
+            return False
+        state = ckpt.latest_valid_checkpoint(self.run_dir, warn=self._print)
+        if state is None:
+            return False
+        self.restore(state)
+        self._print(f"resumed from step {self.step}")
+        return True
+
+    # ----------------------------------------------------------------- logging
+    def _print(self, msg: str) -> None:
+        if self.dist.is_main:
+            tqdm.write(msg)
+
+    def log(self, metrics: dict[str, float]) -> None:
+        self.last_metrics.update(metrics)
+        if self.run_dir is None or not self.dist.is_main:
+            return
+        with open(self.run_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps({"step": self.step, **metrics}) + "\n")
+        if self._tb is not None:
+            for k, v in metrics.items():
+                self._tb.add_scalar(k, v, self.step)
+
+    # ----------------------------------------------------------------- eval hooks
+    @torch.no_grad()
+    def validate(self) -> dict[str, float]:
+        """Mean of the EMA model's loss terms over (up to val_batches of) the validation set.
+
+        Runs under a fixed seed so values at different steps compare, and restores the RNG afterwards.
+        """
+        if self.val_data is None or len(self.val_data) == 0:
+            return {}
+        model = self.ema.model
+        sums: dict[str, float] = {}
+        count = 0
+        bs = max(self.micro_batch, 1)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed + 12345)
+            for i, start in enumerate(range(0, len(self.val_data), bs)):
+                if i >= self.config.val_batches:
+                    break
+                idx = torch.arange(start, min(start + bs, len(self.val_data)))
+                with autocast_context(self.device, self.config.bf16):
+                    out = model.loss(self.make_batch(self.val_data, idx))
+                for k, v in out.items():
+                    sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
+                count += len(idx)
+        return {f"val/{k}": v / count for k, v in sums.items()}
+
+    @torch.no_grad()
+    def write_samples(self) -> Path | None:
+        model = self.ema.model
+        if self.run_dir is None or not self.dist.is_main or not hasattr(model, "sample"):
+            return None
+        from genvision.viz.grid import save_grid
+
+        n = self.config.num_samples
+        num_classes = int(getattr(model, "num_classes", 0) or 0)
+        labels = (torch.arange(n, device=self.device) % num_classes) if num_classes > 0 else None
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        images = model.sample(n, labels=labels, generator=gen)
+        nrow = num_classes if num_classes > 0 else int(math.ceil(math.sqrt(n)))
+        path = self.run_dir / "samples" / f"step_{self.step:08d}.png"
+        save_grid(images, path, nrow=nrow)
+        return path
+
+    # ----------------------------------------------------------------- loop
+    def train_step(self) -> dict[str, float]:
+        cfg = self.config
+        lr = warmup_cosine_lr(self.step, base_lr=cfg.lr, warmup_steps=cfg.warmup_steps,
+                              total_steps=cfg.steps, min_lr_ratio=cfg.min_lr_ratio)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        totals: dict[str, Tensor] = {}
+        for micro, batch in enumerate(self._micro_batches(self.step)):
+            last = micro == cfg.grad_accum - 1
+            # Skip the gradient all-reduce on all but the last micro-step: the sum is synced once.
+            sync = contextlib.nullcontext() if (last or not self.dist.enabled) else self.forward.no_sync()
+            with sync:
+                with autocast_context(self.device, cfg.bf16):
+                    out = self.forward(batch)
+                (out["loss"] / cfg.grad_accum).backward()
+            for k, v in out.items():
+                totals[k] = totals.get(k, 0.0) + v.detach().float() / cfg.grad_accum
+        if cfg.grad_clip > 0:
+            totals["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.ema.update(self.model)
+        self.step += 1
+        return {"lr": lr, **{k: v for k, v in totals.items()}}  # tensors; converted when logged
+
+    def fit(self) -> dict[str, float]:
+        cfg = self.config
+        if self.run_dir is not None and self.dist.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            ckpt.atomic_write_json(self.run_dir / "config.json", self.run_config)
+            if cfg.tensorboard and self._tb is None:
+                try:
+                    from torch.utils.tensorboard import SummaryWriter
+
+                    self._tb = SummaryWriter(str(self.run_dir / "tb"))
+                except ImportError:
+                    self._print("warning: tensorboard is not installed; logging to metrics.jsonl only")
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not (cfg.progress and self.dist.is_main),
+                   dynamic_ncols=True, unit="step")
+        t_last, step_last = time.perf_counter(), self.step
+        while self.step < cfg.steps:
+            metrics = self.train_step()
+            bar.update(1)
+            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                now = time.perf_counter()
+                ips = (self.step - step_last) * cfg.batch_size / max(now - t_last, 1e-9)
+                t_last, step_last = now, self.step
+                logged = {k: float(v) for k, v in metrics.items()}
+                logged["images_per_s"] = ips
+                self.log(logged)
+                bar.set_postfix(loss=f"{logged['loss']:.4f}", img_s=f"{ips:.0f}")
+            at_end = self.step == cfg.steps
+            if (cfg.val_every and self.step % cfg.val_every == 0) or at_end:
+                val = self.validate()
+                if val:
+                    self.log(val)
+                    self._print(f"step {self.step}: " + ", ".join(f"{k}={v:.4f}" for k, v in val.items()))
+            if (cfg.sample_every and self.step % cfg.sample_every == 0) or at_end:
+                path = self.write_samples()
+                if path is not None:
+                    self._print(f"samples: {path}")
+            if (cfg.ckpt_every and self.step % cfg.ckpt_every == 0) or at_end:
+                self.save()
+            for cb in self.callbacks:
+                cb(self, self.step)
+        bar.close()
+        if self._tb is not None:
+            self._tb.close()
+        return dict(self.last_metrics)
