@@ -15,19 +15,21 @@ from torch import Tensor
 from tqdm import tqdm
 
 from genvision.diffusion.losses import normal_kl, vlb_term
+from genvision.diffusion.samplers import standard_normal
 from genvision.diffusion.schedule import NoiseSchedule, extract
 from genvision.errors import GenvisionError
 
-EpsFn = Callable[[Tensor, Tensor], Tensor]
+EpsFn = Callable[[Tensor, Tensor], Tensor]  # (x_t, t) -> ε; also the shape of log_variance_fn
 
 
 class VLB(NamedTuple):
     """The variational bound in bits/dim, per example.
 
-    total_bpd: (B,) = prior_bpd + terms_bpd.sum(1); prior_bpd: (B,) L_T = KL(q(x_T | x_0) || N(0, I));
-    terms_bpd: (B, T), column t is the term at code timestep t (column 0 is the decoder L_0,
-    column t >= 1 is the paper's L_t = KL(q(x_t | x_{t+1}, x_0) || p_θ(x_t | x_{t+1})) in paper indexing
-    shifted by one); decoder_bpd: (B,) = terms_bpd[:, 0].
+    total_bpd: (B,) = prior_bpd + terms_bpd.sum(1);
+    prior_bpd: (B,) the paper's L_T = KL(q(x_T | x_0) || N(0, I));
+    terms_bpd: (B, T), column t is the paper's L_t: column 0 the decoder L_0 = -log p_θ(x_0 | x_1), column
+    t >= 1 L_t = KL(q(x_t | x_{t+1}, x_0) || p_θ(x_t | x_{t+1})) (paper indices; it is the term at code
+    timestep t); decoder_bpd: (B,) = terms_bpd[:, 0].
     """
 
     total_bpd: Tensor
@@ -74,7 +76,7 @@ def variational_bound(
         k = len(chunk)
         t = torch.tensor(chunk, dtype=torch.long, device=x0.device).repeat_interleave(B)
         x0k = x0.repeat(k, *([1] * (x0.dim() - 1)))
-        noise = torch.randn(x0k.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        noise = standard_normal(x0k.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         xt = schedule.q_sample(x0k, t, noise)  # Eq. 4
         x0_pred = schedule.predict_x0_from_eps(xt, t, eps_fn(xt, t))
         if clip_x0:

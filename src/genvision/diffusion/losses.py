@@ -97,11 +97,13 @@ def vlb_term(
     pred_log_variance: broadcastable to x0. Returns (B,).
     """
     true = schedule.q_posterior(x0, xt, t)
-    kl = _sum_flat(normal_kl(true.mean, true.log_variance, pred_mean, pred_log_variance).expand_as(x0))
-    nll = -_sum_flat(
-        _discretized_gaussian_log_likelihood(x0, mean=pred_mean, log_variance=pred_log_variance).expand_as(x0)
-    )
-    return torch.where(t == 0, nll, kl)
+    out = _sum_flat(normal_kl(true.mean, true.log_variance, pred_mean, pred_log_variance).expand_as(x0))
+    first = (t == 0).nonzero().squeeze(1)
+    if first.numel() > 0:  # the decoder only for the rows that need it (about 1/T of a training batch)
+        mean, log_var = pred_mean[first], pred_log_variance.expand_as(x0)[first]
+        nll = -_sum_flat(_discretized_gaussian_log_likelihood(x0[first], mean=mean, log_variance=log_var))
+        out = out.index_put((first,), nll)
+    return out
 
 
 class HybridLoss(NamedTuple):

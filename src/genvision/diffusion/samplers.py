@@ -46,6 +46,21 @@ class Transition(NamedTuple):
     x0_pred: Tensor
 
 
+def standard_normal(
+    shape: Sequence[int],
+    *,
+    generator: torch.Generator | None,
+    device: torch.device | str,
+    dtype: torch.dtype = torch.float32,
+) -> Tensor:
+    """N(0, I) of ``shape`` drawn on the generator's device, then moved to ``device``.
+
+    A CPU generator thus drives sampling on any device and gives the same numbers everywhere.
+    """
+    source = generator.device if generator is not None else device
+    return torch.randn(tuple(shape), generator=generator, device=source, dtype=dtype).to(device)
+
+
 def _timesteps(t: int, x: Tensor) -> Tensor:
     return torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
 
@@ -87,16 +102,15 @@ def ddpm_transition(
     variance: σ_t^2 = β̃_t ("beta_tilde") or β_t ("beta") (Sec. 3.2); a ``log_variance``
     (B, C, H, W), e.g. from :func:`~genvision.diffusion.losses.learned_range_log_variance`, overrides it.
     """
+    if variance not in VARIANCES:
+        raise GenvisionError(f"unknown DDPM variance {variance!r}; expected one of {VARIANCES}")
     tt = _timesteps(t, x_t)
     x0 = _predict_x0(schedule, x_t, tt, eps, clip_x0)
     mean = schedule.q_posterior(x0, x_t, tt).mean
     if log_variance is None:
-        if variance == "beta_tilde":
-            log_variance = extract(schedule.posterior_log_variance_clipped, tt, x_t.dim())
-        elif variance == "beta":
-            log_variance = extract(torch.log(schedule.betas), tt, x_t.dim())
-        else:
-            raise GenvisionError(f"unknown DDPM variance {variance!r}; expected one of {VARIANCES}")
+        beta_tilde = variance == "beta_tilde"
+        log_values = schedule.posterior_log_variance_clipped if beta_tilde else torch.log(schedule.betas)
+        log_variance = extract(log_values, tt, x_t.dim())
     return Transition(mean, log_variance.exp(), log_variance, x0)
 
 
@@ -105,7 +119,7 @@ def sample_transition(transition: Transition, t: int, *, generator: torch.Genera
     mean = transition.mean
     if t == 0:
         return mean
-    z = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+    z = standard_normal(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
     return mean + torch.exp(0.5 * transition.log_variance) * z
 
 
@@ -137,7 +151,7 @@ def _initial_noise(
             raise GenvisionError(f"x_T has shape {tuple(x_T.shape)}, expected {tuple(shape)}")
         return x_T.clone()
     device = schedule.betas.device if device is None else device
-    return torch.randn(tuple(shape), generator=generator, device=device)
+    return standard_normal(shape, generator=generator, device=device)
 
 
 @torch.no_grad()
@@ -167,7 +181,13 @@ def ddpm_sample(
         tt = _timesteps(t, x)
         log_var = None if log_variance_fn is None else log_variance_fn(x, tt)
         step = ddpm_step(
-            schedule, x, t, eps_fn(x, tt), variance=variance, log_variance=log_var, clip_x0=clip_x0,
+            schedule,
+            x,
+            t,
+            eps_fn(x, tt),
+            variance=variance,
+            log_variance=log_var,
+            clip_x0=clip_x0,
             generator=generator,
         )
         if callback is not None:
@@ -210,7 +230,7 @@ def ddim_step(
     # Eq. 12: "predicted x_0" + "direction pointing to x_t" + random noise.
     x_prev = abar_prev.sqrt() * x0 + torch.sqrt((1 - abar_prev - sigma**2).clamp(min=0.0)) * eps
     if eta > 0 and t_prev >= 0:
-        z = torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
+        z = standard_normal(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
         x_prev = x_prev + sigma * z
     return Step(x_prev, x0)
 

@@ -63,7 +63,9 @@ def _cosine_betas(T: int, s: float) -> np.ndarray:
 class NoiseSchedule(nn.Module):
     """Per-timestep constants of a variance-preserving diffusion with T steps.
 
-    betas: (T,) in (0, 1]. All buffers are (T,) float32, indexed by code timestep t in [0, T).
+    betas: (T,) in (0, 1]. All buffers are (T,) of ``dtype`` (float32 unless asked), indexed by code
+    timestep t in [0, T). They are computed in float64 first; ``dtype=torch.float64`` keeps that precision
+    (``.double()`` on a float32 schedule only widens the rounded values).
     """
 
     betas: Tensor
@@ -71,6 +73,7 @@ class NoiseSchedule(nn.Module):
     alphas_cumprod: Tensor
     alphas_cumprod_prev: Tensor
     sqrt_alphas_cumprod: Tensor
+    one_minus_alphas_cumprod: Tensor
     sqrt_one_minus_alphas_cumprod: Tensor
     log_one_minus_alphas_cumprod: Tensor
     sqrt_recip_alphas_cumprod: Tensor
@@ -80,7 +83,7 @@ class NoiseSchedule(nn.Module):
     posterior_mean_coef1: Tensor
     posterior_mean_coef2: Tensor
 
-    def __init__(self, betas: Tensor | np.ndarray) -> None:
+    def __init__(self, betas: Tensor | np.ndarray, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         b = np.asarray(betas.detach().cpu().numpy() if isinstance(betas, Tensor) else betas, np.float64)
         if b.ndim != 1 or b.size < 2 or not np.all((b > 0) & (b <= 1)):
@@ -96,6 +99,7 @@ class NoiseSchedule(nn.Module):
             "alphas_cumprod": ac,
             "alphas_cumprod_prev": ac_prev,
             "sqrt_alphas_cumprod": np.sqrt(ac),
+            "one_minus_alphas_cumprod": 1.0 - ac,
             "sqrt_one_minus_alphas_cumprod": np.sqrt(1.0 - ac),
             "log_one_minus_alphas_cumprod": np.log(1.0 - ac),
             "sqrt_recip_alphas_cumprod": np.sqrt(1.0 / ac),
@@ -107,27 +111,27 @@ class NoiseSchedule(nn.Module):
             "posterior_mean_coef2": (1.0 - ac_prev) * np.sqrt(alphas) / (1.0 - ac),
         }
         for name, value in consts.items():
-            self.register_buffer(name, torch.from_numpy(value).float())
+            self.register_buffer(name, torch.from_numpy(value).to(dtype))
 
     # ---- constructors -------------------------------------------------------------------------
 
     @classmethod
-    def linear(cls, T: int = 1000) -> NoiseSchedule:
+    def linear(cls, T: int = 1000, *, dtype: torch.dtype = torch.float32) -> NoiseSchedule:
         """Linear betas 1e-4..0.02 at T=1000 (Ho et al. 2020), rescaled by 1000/T for other T (T > 20)."""
-        return cls(_linear_betas(T))
+        return cls(_linear_betas(T), dtype=dtype)
 
     @classmethod
-    def cosine(cls, T: int = 1000, s: float = 0.008) -> NoiseSchedule:
+    def cosine(cls, T: int = 1000, s: float = 0.008, *, dtype: torch.dtype = torch.float32) -> NoiseSchedule:
         """Cosine ᾱ (Nichol & Dhariwal 2021, Eq. 17), betas clipped at 0.999."""
-        return cls(_cosine_betas(T, s))
+        return cls(_cosine_betas(T, s), dtype=dtype)
 
     @classmethod
-    def from_name(cls, name: str, T: int = 1000) -> NoiseSchedule:
+    def from_name(cls, name: str, T: int = 1000, *, dtype: torch.dtype = torch.float32) -> NoiseSchedule:
         """'linear' or 'cosine'."""
         if name == "linear":
-            return cls.linear(T)
+            return cls.linear(T, dtype=dtype)
         if name == "cosine":
-            return cls.cosine(T)
+            return cls.cosine(T, dtype=dtype)
         raise GenvisionError(f"unknown noise schedule {name!r}; expected 'linear' or 'cosine'")
 
     @property
@@ -144,7 +148,7 @@ class NoiseSchedule(nn.Module):
         n = x0.dim()
         return Gaussian(
             extract(self.sqrt_alphas_cumprod, t, n) * x0,
-            extract(1.0 - self.alphas_cumprod, t, n),
+            extract(self.one_minus_alphas_cumprod, t, n),
             extract(self.log_one_minus_alphas_cumprod, t, n),
         )
 

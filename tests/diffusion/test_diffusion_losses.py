@@ -1,0 +1,175 @@
+"""Losses: L_simple, Gaussian KL, the discretised decoder, learned variance and L_hybrid."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from diffusion_toy import gaussian_data, optimal_eps_fn, reverse_variance
+from scipy.stats import norm
+
+from genvision.diffusion.losses import (
+    _discretized_gaussian_log_likelihood,
+    hybrid_loss,
+    learned_range_log_variance,
+    normal_kl,
+    simple_loss,
+    vlb_term,
+)
+from genvision.diffusion.parameterization import training_target
+from genvision.diffusion.schedule import NoiseSchedule
+from genvision.errors import GenvisionError
+
+
+def test_simple_loss_is_per_example_mse():
+    out = torch.tensor([[[[1.0, 2.0]]], [[[0.0, 0.0]]]])
+    target = torch.tensor([[[[0.0, 0.0]]], [[[3.0, -1.0]]]])
+    torch.testing.assert_close(simple_loss(out, target), torch.tensor([2.5, 5.0]))
+    with pytest.raises(GenvisionError, match="shape"):
+        simple_loss(out, target[:, :, :, :1])
+
+
+def test_normal_kl_matches_torch_distributions():
+    g = torch.Generator().manual_seed(0)
+    m1, m2 = torch.randn(50, generator=g), torch.randn(50, generator=g)
+    lv1, lv2 = torch.randn(50, generator=g), torch.randn(50, generator=g)
+    ref = torch.distributions.kl_divergence(
+        torch.distributions.Normal(m1, (0.5 * lv1).exp()), torch.distributions.Normal(m2, (0.5 * lv2).exp())
+    )
+    torch.testing.assert_close(normal_kl(m1, lv1, m2, lv2), ref)
+    assert normal_kl(m1, lv1, m1, lv1).abs().max().item() < 1e-6
+
+
+# ---- the discretised Gaussian decoder ------------------------------------------------------------
+
+
+def _f64(v: float) -> torch.Tensor:
+    return torch.tensor(v, dtype=torch.float64)
+
+
+def _grid(n: int = 256) -> torch.Tensor:
+    return torch.arange(n, dtype=torch.float64) * 2 / 255 - 1
+
+
+def test_discretized_likelihood_matches_scipy():
+    x = _grid()[torch.tensor([0, 1, 50, 127, 128, 200, 254, 255])]
+    for mean, std in [(0.0, 0.3), (0.5, 0.05), (-0.98, 0.01), (0.99, 0.2)]:
+        logp = _discretized_gaussian_log_likelihood(x, mean=_f64(mean), log_variance=_f64(2 * math.log(std)))
+        xs = x.numpy()
+        upper = np.where(xs > 0.999, np.inf, xs + 1 / 255)
+        lower = np.where(xs < -0.999, -np.inf, xs - 1 / 255)
+        with np.errstate(divide="ignore"):
+            ref = np.log(norm.cdf(upper, mean, std) - norm.cdf(lower, mean, std))
+        finite = ref > -600  # scipy's plain difference underflows beyond that; see the tail test below
+        np.testing.assert_allclose(logp.numpy()[finite], ref[finite], rtol=1e-7)
+
+
+def test_discretized_likelihood_is_a_distribution_over_256_levels():
+    x = _grid()
+    for mean, log_var in [(0.1, -2.0), (-0.7, -9.0), (1.3, 0.5)]:
+        logp = _discretized_gaussian_log_likelihood(x, mean=_f64(mean), log_variance=_f64(log_var))
+        assert logp.exp().sum().item() == pytest.approx(1.0, abs=1e-10)
+
+
+def test_discretized_likelihood_far_tail_is_finite_and_matches_log_density():
+    # Mean far from the bin (30 std): log P ~ log(φ(z) * width / σ); a naive CDF difference gives -inf.
+    std = 0.02
+    x = torch.tensor([0.0], dtype=torch.float64)
+    logp = _discretized_gaussian_log_likelihood(x, mean=_f64(0.6), log_variance=_f64(2 * math.log(std)))
+    lo, hi = (0.0 - 1 / 255 - 0.6) / std, (0.0 + 1 / 255 - 0.6) / std
+    ref = norm.logsf(-hi) + math.log(-math.expm1(norm.logsf(-lo) - norm.logsf(-hi)))  # Φ(x) = sf(-x)
+    assert math.isfinite(logp.item()) and logp.item() == pytest.approx(ref, rel=1e-9)
+
+
+# ---- learned variance, vlb_term, hybrid loss -----------------------------------------------------
+
+
+def test_learned_range_interpolates_between_beta_tilde_and_beta():
+    s = NoiseSchedule.cosine(10)
+    t = torch.tensor([0, 3, 9])
+    ones = torch.ones(3, 1, 2, 2)
+    lo = learned_range_log_variance(s, t, -ones)[:, 0, 0, 0]
+    hi = learned_range_log_variance(s, t, ones)[:, 0, 0, 0]
+    mid = learned_range_log_variance(s, t, 0 * ones)[:, 0, 0, 0]
+    torch.testing.assert_close(lo, s.posterior_log_variance_clipped[t])
+    torch.testing.assert_close(hi, s.betas[t].log())
+    torch.testing.assert_close(mid, 0.5 * (lo + hi))
+
+
+def test_vlb_term_is_zero_for_the_true_posterior_and_the_decoder_nll_at_t0():
+    s = NoiseSchedule.cosine(10, dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    x0 = _grid()[torch.randint(0, 256, (4, 1, 2, 2), generator=g)]
+    xt = torch.randn(4, 1, 2, 2, generator=g, dtype=torch.float64)
+    t = torch.tensor([0, 1, 5, 9])
+    post = s.q_posterior(x0, xt, t)
+    out = vlb_term(s, x0, xt, t, pred_mean=post.mean, pred_log_variance=post.log_variance)
+    assert out[1:].abs().max().item() < 1e-12
+    std = math.exp(0.5 * s.posterior_log_variance_clipped[0].item())
+    xs, mu = x0[0].flatten().numpy(), post.mean[0].flatten().numpy()
+    ref = -np.log(norm.cdf(xs + 1 / 255, mu, std) - norm.cdf(xs - 1 / 255, mu, std))
+    ref = np.where(xs < -0.999, -norm.logcdf(xs + 1 / 255, mu, std), ref)
+    ref = np.where(xs > 0.999, -norm.logsf(xs - 1 / 255, mu, std), ref)
+    assert out[0].item() == pytest.approx(ref.sum(), rel=1e-9)
+
+
+def test_hybrid_loss_trains_the_variance_only_through_the_vlb():
+    s = NoiseSchedule.cosine(10)
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(6, 1, 2, 2, generator=g) * 2 - 1
+    noise = torch.randn(6, 1, 2, 2, generator=g)
+    t = torch.tensor([0, 1, 2, 5, 8, 9])
+    xt = s.q_sample(x0, t, noise)
+    out = torch.randn(6, 1, 2, 2, generator=g, requires_grad=True)
+    v_raw = torch.zeros(6, 1, 2, 2, requires_grad=True)
+    h = hybrid_loss(s, x0, xt, t, noise, model_output=out, v_raw=v_raw, prediction="eps")
+    torch.testing.assert_close(h.loss, h.simple + 1e-3 * 10 * h.vlb)
+    h.loss.sum().backward()
+    # Stop-gradient: the mean gets exactly the L_simple gradient.
+    torch.testing.assert_close(out.grad, 2 * (out - noise).detach() / 4)
+    assert v_raw.grad.abs().sum().item() > 0
+
+
+def test_learned_variance_converges_to_the_true_reverse_variance():
+    """Smoke training: minimising L_vlb over log Σ_t with the optimal mean gives Var(x_{t-1} | x_t).
+
+    For x_0 ~ N(m, s^2), E KL(N(μ̃, β̃) || N(μ, σ^2)) is minimised at σ^2 = β̃_t + E(μ̃ - μ)^2 =
+    Var(x_{t-1} | x_t) (law of total variance), which lies between β̃_t and β_t.
+    """
+    T, m, sd = 10, 0.2, 0.3
+    s = NoiseSchedule.cosine(T)
+    eps_fn = optimal_eps_fn(s, m, sd)
+    g = torch.Generator().manual_seed(0)
+    x0 = gaussian_data(2048, (1, 4, 4), m, sd, seed=1)
+    t = torch.arange(1, T).repeat(2048 // (T - 1) + 1)[:2048]
+    xt = s.q_sample(x0, t, torch.randn(x0.shape, generator=g))
+    mean = s.q_posterior(s.predict_x0_from_eps(xt, t, eps_fn(xt, t)), xt, t).mean
+    v_raw = torch.zeros(T, requires_grad=True)  # one learned interpolation weight per timestep
+
+    def loss_fn() -> torch.Tensor:
+        log_var = learned_range_log_variance(s, t, v_raw.tanh()[t].reshape(-1, 1, 1, 1))
+        return vlb_term(s, x0, xt, t, pred_mean=mean, pred_log_variance=log_var).mean()
+
+    opt = torch.optim.Adam([v_raw], lr=0.05)
+    first = loss_fn().item()
+    for _ in range(150):
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+    assert loss_fn().item() < first - 1e-4
+    true_var = reverse_variance(s, sd)
+    learned = learned_range_log_variance(s, torch.arange(T), v_raw.tanh().reshape(-1, 1, 1, 1)).exp()
+    np.testing.assert_allclose(learned.detach().flatten().numpy()[1:], true_var[1:], rtol=0.05)
+
+
+def test_hybrid_loss_with_x0_prediction_uses_the_x0_target():
+    s = NoiseSchedule.cosine(10)
+    x0 = torch.rand(3, 1, 2, 2) * 2 - 1
+    noise = torch.randn(3, 1, 2, 2)
+    t = torch.tensor([1, 4, 7])
+    xt = s.q_sample(x0, t, noise)
+    h = hybrid_loss(s, x0, xt, t, noise, model_output=x0.clone(), v_raw=-torch.ones_like(x0), prediction="x0")
+    assert h.simple.abs().max().item() == 0.0
+    assert h.vlb.abs().max().item() < 1e-5  # perfect mean, β̃ variance: every KL term vanishes
+    torch.testing.assert_close(training_target(s, x0, noise, t, prediction="x0"), x0)

@@ -1,0 +1,189 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from tiny_models import NoisyAutoencoder, TinyClassifier
+
+from genvision.data import load_dataset
+from genvision.errors import GenvisionError
+from genvision.train import checkpoint as ckpt
+from genvision.train.config import TrainConfig
+from genvision.train.ema import EMA, ema_decay_at
+from genvision.train.schedule import warmup_cosine_lr
+from genvision.train.trainer import BatchStream, Trainer
+
+HERE = Path(__file__).parent
+
+
+def _cfg(**kw) -> TrainConfig:
+    base = dict(steps=10, batch_size=16, lr=1e-2, warmup_steps=2, bf16=False, progress=False, val_every=0,
+                ckpt_every=0, log_every=1, device="cpu")
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits", split="train"), load_dataset("digits", split="val")
+
+
+def test_trainer_lowers_loss_and_logs(digits, tmp_path):
+    train, val = digits
+    torch.manual_seed(0)
+    trainer = Trainer(TinyClassifier(), train, val_data=val, config=_cfg(steps=150, val_every=150),
+                      run_dir=tmp_path)
+    first = trainer.validate()["val/loss"]
+    metrics = trainer.fit()
+    assert metrics["val/loss"] < 0.5 * first
+    assert metrics["val/accuracy"] > 0.8
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert lines[0]["step"] == 1 and "loss" in lines[0] and "images_per_s" in lines[0]
+    assert (tmp_path / "config.json").exists()
+    assert ckpt.list_checkpoints(tmp_path)[-1].name == "step_00000150.safetensors"
+
+
+def test_checkpoint_round_trip(digits, tmp_path):
+    train, _ = digits
+    trainer = Trainer(TinyClassifier(), train, config=_cfg(steps=3), run_dir=tmp_path,
+                      run_config={"model": "tiny"})
+    trainer.fit()
+    state = ckpt.load_checkpoint(ckpt.list_checkpoints(tmp_path)[-1])
+    assert state.step == 3 and state.config == {"model": "tiny"}
+    for k, v in trainer.model.state_dict().items():
+        assert torch.equal(state.model[k], v)
+    for k, v in trainer.ema.model.state_dict().items():
+        assert torch.equal(state.ema[k], v)
+    opt = trainer.optimizer.state_dict()
+    assert state.optimizer["param_groups"] == json.loads(json.dumps(opt["param_groups"]))
+    for idx, s in opt["state"].items():
+        for key, value in s.items():
+            assert torch.equal(state.optimizer["state"][idx][key], value)
+
+
+class _Kill(Exception):
+    pass
+
+
+def test_kill_and_resume_equals_uninterrupted_run(digits, tmp_path):
+    train, _ = digits
+    torch.manual_seed(1)
+    init = NoisyAutoencoder()
+    init_w = _weights(init)
+
+    straight = NoisyAutoencoder()
+    straight.load_state_dict(init_w)
+    Trainer(straight, train, config=_cfg(steps=12)).fit()
+
+    def kill_at_7(trainer, step):
+        if step == 7:
+            raise _Kill
+
+    killed = NoisyAutoencoder()
+    killed.load_state_dict(init_w)
+    run = tmp_path / "run"
+    with pytest.raises(_Kill):
+        Trainer(killed, train, config=_cfg(steps=12, ckpt_every=5), run_dir=run, callbacks=[kill_at_7]).fit()
+    assert [p.name for p in ckpt.list_checkpoints(run)] == ["step_00000005.safetensors"]
+
+    resumed = NoisyAutoencoder()  # fresh weights: everything must come from the checkpoint
+    trainer = Trainer(resumed, train, config=_cfg(steps=12, ckpt_every=5), run_dir=run)
+    assert trainer.resume() and trainer.step == 5
+    trainer.fit()
+    for k, v in _weights(straight).items():
+        assert torch.equal(resumed.state_dict()[k], v), k
+
+
+def test_corrupt_newest_checkpoint_is_skipped_and_never_overwritten(digits, tmp_path):
+    train, _ = digits
+    Trainer(TinyClassifier(), train, config=_cfg(steps=4, ckpt_every=2), run_dir=tmp_path).fit()
+    newest = ckpt.list_checkpoints(tmp_path)[-1]
+    newest.write_bytes(newest.read_bytes()[:100])  # truncated, as by a crash of something else
+    with pytest.raises(GenvisionError, match="corrupt"):
+        ckpt.load_checkpoint(newest)
+    warnings = []
+    state = ckpt.latest_valid_checkpoint(tmp_path, warn=warnings.append)
+    assert state.step == 2 and "corrupt" in warnings[0]
+
+
+def test_foreign_safetensors_file_is_rejected(tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path))
+    with pytest.raises(GenvisionError, match="not a genvision checkpoint"):
+        ckpt.load_checkpoint(path)
+    with pytest.raises(GenvisionError, match="does not exist"):
+        ckpt.load_checkpoint(tmp_path / "missing.safetensors")
+
+
+def test_interrupted_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "c.safetensors"
+    ckpt.save_checkpoint(path, step=1, config={}, model={"w": torch.ones(3)})
+
+    def crash(*a, **k):
+        raise KeyboardInterrupt  # killed between writing the temp file and renaming it
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ckpt.save_checkpoint(path, step=2, config={}, model={"w": torch.zeros(3)})
+    monkeypatch.undo()
+    state = ckpt.load_checkpoint(path)
+    assert state.step == 1 and torch.equal(state.model["w"], torch.ones(3))
+
+
+def test_grad_accumulation_matches_full_batch(digits):
+    train, _ = digits
+    torch.manual_seed(0)
+    a, b = TinyClassifier(), TinyClassifier()
+    b.load_state_dict(a.state_dict())
+    Trainer(a, train, config=_cfg(steps=4)).fit()
+    Trainer(b, train, config=_cfg(steps=4, grad_accum=4)).fit()
+    for k, v in a.state_dict().items():
+        torch.testing.assert_close(b.state_dict()[k], v, rtol=1e-5, atol=1e-6)
+
+
+def test_batch_stream_is_a_function_of_the_step():
+    s1, s2 = BatchStream(10, global_batch=4, seed=3), BatchStream(10, global_batch=4, seed=3)
+    seen = torch.cat([s1.indices(i) for i in range(5)])  # 20 positions = two full epochs
+    assert sorted(seen[:10].tolist()) == list(range(10)) and sorted(seen[10:].tolist()) == list(range(10))
+    assert torch.equal(s2.indices(3), s1.indices(3))
+
+
+def test_lr_schedule_and_ema_warmup():
+    lrs = [warmup_cosine_lr(s, base_lr=1.0, warmup_steps=10, total_steps=110, min_lr_ratio=0.1)
+           for s in range(110)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert lrs[10] == pytest.approx(1.0) and lrs[60] == pytest.approx(0.55) and lrs[-1] > 0.1
+    assert ema_decay_at(0, decay=0.999, warmup=10) == pytest.approx(0.1)
+    assert ema_decay_at(10**6, decay=0.999, warmup=10) == 0.999
+    # After 1,000 updates with warm-up, the initial weights' share is tiny (without warm-up: 0.999**1000).
+    model = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.ones_(model.weight)
+    ema = EMA(model, decay=0.999, warmup=10)
+    torch.nn.init.zeros_(model.weight)
+    for _ in range(1000):
+        ema.update(model)
+    assert ema.model.weight.item() < 0.02 < 0.999 ** 1000
+
+
+@pytest.mark.parametrize("grad_accum", [1, 2])
+def test_two_process_ddp_matches_one_process(tmp_path, grad_accum):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single, multi = tmp_path / "single.pt", tmp_path / "multi.pt"
+    worker = str(HERE / "ddp_worker.py")
+    subprocess.run([sys.executable, worker, str(single), str(grad_accum)], check=True, env=env, timeout=120)
+    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                    worker, str(multi), str(grad_accum)], check=True, env=env, timeout=180,
+                   capture_output=True)
+    a = torch.load(single, weights_only=True)
+    b = torch.load(multi, weights_only=True)
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-5, atol=1e-6)
