@@ -1,6 +1,7 @@
 """Naive vs window vs cached ("fast") PixelCNN sampling time at 28x28 for a default-size model, n = 16.
 
-    .venv/bin/python benchmarks/bench_pixelcnn_sampling.py [--arch pixelcnn|gated] [--n 16] [--threads 1] [--skip-naive]
+    .venv/bin/python benchmarks/bench_pixelcnn_sampling.py [--arch pixelcnn|gated] [--n 16] [--threads 1]
+        [--skip-naive]
 
 All methods must return the same images for the same seed; the script checks that and prints the times
 and the naive / method ratios. Untrained weights: the cost of sampling does not depend on them.
@@ -38,8 +39,11 @@ def main() -> None:
     config = PixelCNNConfig(arch=args.arch)  # 28x28, hidden 64, 7 layers, Bernoulli
     model = PixelCNNModel(config).eval()
     params = sum(p.numel() for p in model.parameters())
-    print(f"{args.arch}: {config.image_size}x{config.image_size}, hidden {config.hidden}, layers {config.layers}, "
-          f"{params} parameters, n={args.n}, threads={torch.get_num_threads()}")
+    print(
+        f"{args.arch}: {config.image_size}x{config.image_size}, hidden {config.hidden}, "
+        f"layers {config.layers}, "
+        f"{params} parameters, n={args.n}, threads={torch.get_num_threads()}"
+    )
 
     methods = ["fast", "window"] + ([] if args.skip_naive else ["naive"])
     times, images = {}, {}
@@ -50,7 +54,10 @@ def main() -> None:
         same = torch.equal(images[method], images["fast"])
         print(f"  {method} samples identical to fast: {same}")
     if "naive" in times:
-        print(f"  naive / window = {times['naive'] / times['window']:.1f}x, naive / fast = {times['naive'] / times['fast']:.1f}x")
+        print(
+            f"  naive / window = {times['naive'] / times['window']:.1f}x, "
+            f"naive / fast = {times['naive'] / times['fast']:.1f}x"
+        )
     else:
         print(f"  window / fast = {times['window'] / times['fast']:.1f}x")
 

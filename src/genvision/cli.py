@@ -87,13 +87,11 @@ def cmd_sample(target: str, args: list[str]) -> int:
     num_classes = int(getattr(model, "num_classes", 0) or 0)
     labels = None
     if label is not None:
-        if num_classes <= 0:
-            raise GenvisionError(f"{target}: this model is not class-conditional; drop --label")
         try:
             k = int(label)
         except ValueError:
             raise GenvisionError(f"--label must be an integer, got {label!r}") from None
-        if not 0 <= k < num_classes:
+        if num_classes > 0 and not 0 <= k < num_classes:
             raise GenvisionError(f"--label {k} is out of range: the model has classes 0..{num_classes - 1}")
         labels = torch.full((n,), k, dtype=torch.long, device=device)
     elif num_classes > 0:

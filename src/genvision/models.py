@@ -105,6 +105,8 @@ def load_model(target: str | Path, *, use_ema: bool = True, device: str = "cpu")
     state = load_checkpoint(path)
     model = build_from_config(state.config)
     weights = state.ema if (use_ema and state.ema) else state.model
+    reference = model.state_dict()
+    weights = {k: v.to(reference[k].dtype) if k in reference else v for k, v in weights.items()}
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:

@@ -11,7 +11,13 @@ from genvision.autoregressive import GatedPixelCNN, PixelCNN
 def build(arch, *, in_channels, data_channels, hidden, layers, out_per_channel=2):
     torch.manual_seed(0)
     net_cls = PixelCNN if arch == "pixelcnn" else GatedPixelCNN
-    net = net_cls(in_channels, out_per_channel * data_channels, hidden=hidden, layers=layers, data_channels=data_channels)
+    net = net_cls(
+        in_channels,
+        out_per_channel * data_channels,
+        hidden=hidden,
+        layers=layers,
+        data_channels=data_channels,
+    )
     return net.double()
 
 
@@ -42,8 +48,15 @@ def dependence_every_pixel(net, size, channels, out_slice, repeats=8):
 @pytest.mark.parametrize("arch", ["pixelcnn", "gated"])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_no_dependence_on_current_or_later_pixels(arch, channels):
-    size, out_per = 7, 2
-    net = build(arch, in_channels=channels, data_channels=channels, hidden=6 * channels, layers=3, out_per_channel=out_per)
+    size, out_per = 6, 2
+    net = build(
+        arch,
+        in_channels=channels,
+        data_channels=channels,
+        hidden=12 * channels,
+        layers=3,
+        out_per_channel=out_per,
+    )
     for g in range(channels):  # output colour group g (R, G, B)
         deps = dependence_every_pixel(net, size, channels, slice(g * out_per, (g + 1) * out_per))
         for i in range(size):
@@ -52,7 +65,11 @@ def test_no_dependence_on_current_or_later_pixels(arch, channels):
                 later = ~before
                 later[i, j] = False
                 assert dep[:, later].sum() == 0, (i, j, g)  # no later pixel, any colour
-                assert dep[g:, i, j].abs().max() == 0, (i, j, g)  # current pixel: colours >= g unseen (mask A)
+                assert dep[g:, i, j].abs().max() == 0, (
+                    i,
+                    j,
+                    g,
+                )  # current pixel: colours >= g unseen (mask A)
                 if g > 0:
                     assert (dep[:g, i, j] > 0).all(), (i, j, g)  # G sees R; B sees R and G
                 if (i, j) != (0, 0):
@@ -100,3 +117,13 @@ def test_gated_pixelcnn_has_no_blind_spot():
     plain = build("pixelcnn", in_channels=1, data_channels=1, hidden=8, layers=3)
     dep_plain = dependence(plain, torch.randn(8, 1, size, size, dtype=torch.float64), i, j, slice(None))[0]
     assert (dep_plain[before] == 0).sum() > 0
+
+
+def test_receptive_field_figure(tmp_path):
+    from genvision.autoregressive.receptive_field import plot_receptive_field, receptive_field_maps
+
+    maps = receptive_field_maps(image_size=15)
+    (plain, plain_field), (gated, gated_field) = maps.values()
+    assert (plain > 0).sum() == len(pixelcnn_field(7, 3, 3))  # 78 earlier pixels seen
+    assert (gated > 0).sum() == 7 * 13 + 6  # the full rectangle above and six to the left
+    assert plot_receptive_field(tmp_path / "rf.png").stat().st_size > 1000

@@ -29,7 +29,9 @@ class Conditioning(nn.Module):
             bias = self.label_bias(labels)[:, :, None, None]
         if self.cond_proj is not None:
             if cond_map is None:
-                raise GenvisionError("PixelCNN with cond_channels > 0: a cond_map (B, cond_channels, H, W) is required")
+                raise GenvisionError(
+                    "PixelCNN with cond_channels > 0: a cond_map (B, cond_channels, H, W) is required"
+                )
             proj = self.cond_proj(cond_map)
             bias = proj if bias is None else bias + proj
         return bias

@@ -54,8 +54,11 @@ class Bernoulli:
         _check(params, self.param_channels, "Bernoulli")
         return -F.binary_cross_entropy_with_logits(params, v, reduction="none").sum(1)
 
-    def sample_step(self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float) -> Tensor:
-        """Channel `step` of one pixel: v = [u < sigmoid(logit / T)]. params (n, C), pixel (n, C), u (n, 1)."""
+    def sample_step(
+        self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float
+    ) -> Tensor:
+        """Channel `step` of one pixel: v = [u < sigmoid(logit / T)].
+        params (n, C), pixel (n, C), u (n, 1) -> the pixel with channel `step` drawn."""
         out = pixel.clone()
         out[:, step] = (u[:, 0] < torch.sigmoid(params[:, step] / temperature)).to(pixel.dtype)
         return out
@@ -84,7 +87,9 @@ class Categorical:
         log_p = params.unflatten(1, (self.channels, self.levels)).log_softmax(2)
         return log_p.gather(2, v.long().unsqueeze(2)).squeeze(2).sum(1)
 
-    def sample_step(self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float) -> Tensor:
+    def sample_step(
+        self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float
+    ) -> Tensor:
         logits = params[:, step * self.levels : (step + 1) * self.levels]
         out = pixel.clone()
         out[:, step] = inverse_cdf(torch.softmax(logits / temperature, -1), u[:, 0]).to(pixel.dtype)
@@ -94,7 +99,8 @@ class Categorical:
 class DiscretizedLogisticMixture:
     """Mixture of K discretised logistics over the whole pixel (Salimans et al. 2017).
 
-    params (B, K (1 + 2C + C(C-1)/2), H, W) = [mixture logits K | means C K | log scales C K | coupling C(C-1)/2 K];
+    params (B, K (1 + 2C + C(C-1)/2), H, W) =
+        [mixture logits K | means C K | log scales C K | coupling C(C-1)/2 K];
     colour c's mean is mu_c + sum_{c' < c} tanh(a_{c c'}) x_{c'} (Eq. 3; for RGB: alpha, beta, gamma).
     """
 
@@ -119,7 +125,8 @@ class DiscretizedLogisticMixture:
         return k / (self.levels - 1) * 2 - 1
 
     def _split(self, params: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """params (B, P, ...) -> logits (B, K, ...), means, log_scales (B, C, K, ...), coupling (B, pairs, K, ...)."""
+        """params (B, P, ...) -> logits (B, K, ...), means and log_scales (B, C, K, ...),
+        coupling (B, pairs, K, ...)."""
         _check(params, self.param_channels, "DiscretizedLogisticMixture")
         K, C = self.mixtures, self.channels
         logits = params[:, :K]
@@ -129,7 +136,7 @@ class DiscretizedLogisticMixture:
         return logits, means, log_scales, coupling
 
     def _coupled_means(self, means: Tensor, coupling: Tensor, x: Tensor) -> Tensor:
-        """means (B, C, K, ...) + sum_{c' < c} a_{c c'} x_{c'}; x (B, C, ...) (Eq. 3, Salimans et al. 2017)."""
+        """means (B, C, K, ...) + sum_{c' < c} a_{c c'} x_{c'} with x (B, C, ...) (Eq. 3, Salimans 2017)."""
         shifts = [torch.zeros_like(means[:, 0]) for _ in range(self.channels)]
         for p, (c, c2) in enumerate(self.pairs):
             shifts[c] = shifts[c] + coupling[:, p] * x[:, c2].unsqueeze(1)
@@ -154,7 +161,9 @@ class DiscretizedLogisticMixture:
         log_bin = torch.where(x < -1 + half, log_cdf_plus, torch.where(x > 1 - half, log_sf_minus, inner))
         return torch.logsumexp(logits.log_softmax(1) + log_bin.sum(1), dim=1)
 
-    def sample_step(self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float) -> Tensor:
+    def sample_step(
+        self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float
+    ) -> Tensor:
         """Whole pixel: component k by inverse CDF of softmax(logits / T) with u[:, 0], then colour c by
         the logistic inverse CDF mu_c + T s_c logit(u[:, 1 + c]) snapped to the grid (which is the
         discretised distribution exactly), coupled to the already drawn colours. params (n, P) -> (n, C)."""

@@ -122,7 +122,9 @@ class GatedPixelCNN(nn.Module):
             v, h = layer(v, h, labels=labels, cond_map=cond_map)
         return self.head(h)
 
-    def stepper(self, x: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None) -> GatedStepper:
+    def stepper(
+        self, x: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None
+    ) -> GatedStepper:
         """Cached one-position evaluation for sampling, primed with a full pass over x."""
         return GatedStepper(self, x, labels=labels, cond_map=cond_map)
 
@@ -141,19 +143,27 @@ class GatedStepper:
     raster order from any start pixel (earlier positions come from the priming pass over x).
     """
 
-    def __init__(self, net: GatedPixelCNN, x: Tensor, *, labels: Tensor | None, cond_map: Tensor | None) -> None:
+    def __init__(
+        self, net: GatedPixelCNN, x: Tensor, *, labels: Tensor | None, cond_map: Tensor | None
+    ) -> None:
         self.net = net
         stack = list(net.stack)
         io = capture_io(
-            net, [m for layer in stack for m in (layer.v_conv, layer.h_conv, layer.link)], x,
-            labels=labels, cond_map=cond_map,
+            net,
+            [m for layer in stack for m in (layer.v_conv, layer.h_conv, layer.link)],
+            x,
+            labels=labels,
+            cond_map=cond_map,
         )
         self.v_pad = [F.pad(io[lay.v_conv][0], (lay.v_conv.reach,) * 3 + (0,)) for lay in stack]
         self.h_pad = [F.pad(io[lay.h_conv][0], (lay.h_conv.reach, 0, 0, 0)) for lay in stack]
         self.link = [io[lay.link][1].clone() for lay in stack]
         self.v_cond = [lay.v_cond(labels, cond_map) for lay in stack]
         self.h_cond = [lay.h_cond(labels, cond_map) for lay in stack]
-        self.h_weights = [(lay.h_conv.step_weight(), lay.h_conv.bias, lay.h_out.step_weight(), lay.h_out.bias) for lay in stack]
+        self.h_weights = [
+            (lay.h_conv.step_weight(), lay.h_conv.bias, lay.h_out.step_weight(), lay.h_out.bias)
+            for lay in stack
+        ]
         self.head = [(m.step_weight(), m.bias) for m in net.head if isinstance(m, MaskedConv2d)]
         self.rows_done = -1  # vertical stack rows recomputed from the sampled image so far
 

@@ -1,4 +1,4 @@
-"""Causal convolutions: the PixelCNN masks (type A / B, RGB channel ordering) and the two Gated PixelCNN stacks.
+"""Causal convolutions: PixelCNN masks (type A / B, RGB channel ordering) and the two Gated PixelCNN stacks.
 
 A pixel (i, j) may depend only on pixels before it in raster order (rows above, then the pixels to its left);
 with C > 1 data channels the colours of one pixel are ordered R < G < B (Sec. 3.4, van den Oord et al. 2016a).
@@ -21,11 +21,15 @@ MaskType = Literal["A", "B"]
 def channel_groups(channels: int, data_channels: int) -> Tensor:
     """Colour group of each of `channels` feature channels: (channels,) int64 in [0, data_channels)."""
     if channels % data_channels:
-        raise GenvisionError(f"masked conv: {channels} channels do not split into {data_channels} colour groups")
+        raise GenvisionError(
+            f"masked conv: {channels} channels do not split into {data_channels} colour groups"
+        )
     return torch.arange(channels) // (channels // data_channels)
 
 
-def centre_mask(out_channels: int, in_channels: int, *, mask_type: MaskType, data_channels: int = 1) -> Tensor:
+def centre_mask(
+    out_channels: int, in_channels: int, *, mask_type: MaskType, data_channels: int = 1
+) -> Tensor:
     """Which input channels of the current pixel each output channel may see: (out, in) float in {0, 1}.
 
     Type A: output group g sees input groups < g (R sees nothing of the current pixel, G sees R, B sees R, G).
@@ -48,7 +52,9 @@ def causal_mask(
     mask = torch.ones(out_channels, in_channels, kernel_size, kernel_size)
     mask[:, :, c + 1 :, :] = 0
     mask[:, :, c, c + 1 :] = 0
-    mask[:, :, c, c] = centre_mask(out_channels, in_channels, mask_type=mask_type, data_channels=data_channels)
+    mask[:, :, c, c] = centre_mask(
+        out_channels, in_channels, mask_type=mask_type, data_channels=data_channels
+    )
     return mask
 
 
@@ -91,11 +97,13 @@ class MaskedConv2d(nn.Conv2d):
         return (self.weight * self.mask)[:, :, : c + 1].reshape(self.out_channels, -1)
 
 
-def conv_at(x_padded: Tensor, weight: Tensor, bias: Tensor | None, i: int, j: int, height: int, width: int) -> Tensor:
+def conv_at(
+    x_padded: Tensor, weight: Tensor, bias: Tensor | None, i: int, j: int, height: int, width: int
+) -> Tensor:
     """One output position of a causal conv from a padded input, for the incremental samplers.
 
     x_padded: (n, in, H + top, W + left + right) with the input of position (i, j) at (i + top, j + left);
-    weight: (out, in * height * width) covering rows [i - height + 1, i] and columns [j - left, j - left + width).
+    weight: (out, in * height * width) over rows [i - height + 1, i], columns [j - left, j - left + width).
     Returns (n, out).
     """
     patch = x_padded[:, :, i : i + height, j : j + width]
@@ -123,13 +131,21 @@ class HorizontalConv2d(nn.Conv2d):
     column (the current pixel) carries the type A / B channel mask. x: (B, in, H, W) -> (B, out, H, W)."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, *, mask_type: MaskType, data_channels: int = 1
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        mask_type: MaskType,
+        data_channels: int = 1,
     ) -> None:
         _check_odd(kernel_size, "HorizontalConv2d")
         super().__init__(in_channels, out_channels, (1, kernel_size // 2 + 1))
         self.reach = kernel_size // 2
         mask = torch.ones_like(self.weight)
-        mask[:, :, 0, -1] = centre_mask(out_channels, in_channels, mask_type=mask_type, data_channels=data_channels)
+        mask[:, :, 0, -1] = centre_mask(
+            out_channels, in_channels, mask_type=mask_type, data_channels=data_channels
+        )
         self.register_buffer("mask", mask)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -114,30 +114,39 @@ class PixelCNNModel(nn.Module):
             if cfg.output != "categorical" or cfg.image_channels != 1:
                 raise GenvisionError("PixelCNNModel: indices need output='categorical' and image_channels=1")
             if x.shape[1:] != (size, size) or x.dim() != 3:
-                raise GenvisionError(f"PixelCNNModel: indices must be (B, {size}, {size}), got {tuple(x.shape)}")
+                raise GenvisionError(
+                    f"PixelCNNModel: indices must be (B, {size}, {size}), got {tuple(x.shape)}"
+                )
             if x.min() < 0 or x.max() >= cfg.levels:
-                raise GenvisionError(f"PixelCNNModel: indices must lie in [0, {cfg.levels}), got {x.min()}..{x.max()}")
+                raise GenvisionError(
+                    f"PixelCNNModel: indices must lie in [0, {cfg.levels}), got {x.min()}..{x.max()}"
+                )
             return x.unsqueeze(1).float()
         if x.dim() != 4 or x.shape[1:] != (cfg.image_channels, size, size):
             raise GenvisionError(
-                f"PixelCNNModel: image must be (B, {cfg.image_channels}, {size}, {size}), got {tuple(x.shape)}"
+                f"PixelCNNModel: image must be (B, {cfg.image_channels}, {size}, {size}), "
+                f"got {tuple(x.shape)}"
             )
         return self.dist.encode(x)
 
-    def _conditions(self, labels: Tensor | None, cond_map: Tensor | None, n: int) -> tuple[Tensor | None, Tensor | None]:
+    def _conditions(
+        self, labels: Tensor | None, cond_map: Tensor | None, n: int
+    ) -> tuple[Tensor | None, Tensor | None]:
         cfg = self.config
         if cfg.num_classes == 0:
             labels = None
         elif labels is None or labels.shape != (n,) or labels.min() < 0 or labels.max() >= cfg.num_classes:
             got = None if labels is None else tuple(labels.shape)
-            raise GenvisionError(f"PixelCNNModel: labels must be ({n},) int64 in [0, {cfg.num_classes}), got {got}")
+            raise GenvisionError(
+                f"PixelCNNModel: labels must be ({n},) int64 in [0, {cfg.num_classes}), got {got}"
+            )
         if cfg.cond_channels == 0:
             cond_map = None
         elif cond_map is None or cond_map.shape != (n, cfg.cond_channels, cfg.image_size, cfg.image_size):
             got = None if cond_map is None else tuple(cond_map.shape)
             raise GenvisionError(
-                f"PixelCNNModel: cond_map must be ({n}, {cfg.cond_channels}, {cfg.image_size}, {cfg.image_size}), "
-                f"got {got}"
+                f"PixelCNNModel: cond_map must be ({n}, {cfg.cond_channels}, {cfg.image_size}, "
+                f"{cfg.image_size}), got {got}"
             )
         return labels, cond_map
 
@@ -148,7 +157,11 @@ class PixelCNNModel(nn.Module):
         return self.net(self.to_input(v), labels=labels, cond_map=cond_map)
 
     def log_prob(
-        self, batch_or_x: dict[str, Tensor] | Tensor, labels: Tensor | None = None, *, cond_map: Tensor | None = None
+        self,
+        batch_or_x: dict[str, Tensor] | Tensor,
+        labels: Tensor | None = None,
+        *,
+        cond_map: Tensor | None = None,
     ) -> Tensor:
         """Exact log-likelihood in nats per image, one forward pass: (B,). A batch dict supplies "label"
         and "cond_map" unless given here."""
@@ -177,7 +190,9 @@ class PixelCNNModel(nn.Module):
             return window_params_at(window_fn, self.net.receptive_field)
         if method == "naive":
             return naive_params_at(lambda xf: self.net(xf, labels=labels, cond_map=cond_map))
-        raise GenvisionError(f"PixelCNNModel: sampling method must be 'fast', 'window' or 'naive', got {method!r}")
+        raise GenvisionError(
+            f"PixelCNNModel: sampling method must be 'fast', 'window' or 'naive', got {method!r}"
+        )
 
     @torch.no_grad()
     def _fill(
@@ -197,12 +212,20 @@ class PixelCNNModel(nn.Module):
         x = self.to_input(v)
         params_at = self._params_at(method, x, labels, cond_map)
         return sample_pixels(
-            params_at, self.dist, v, x, to_input=self.to_input, start=start, generator=generator, temperature=temperature
+            params_at,
+            self.dist,
+            v,
+            x,
+            to_input=self.to_input,
+            start=start,
+            generator=generator,
+            temperature=temperature,
         )
 
     def _empty(self, n: int) -> Tensor:
         size = self.config.image_size
-        return torch.zeros(n, self.config.image_channels, size, size, device=next(self.parameters()).device)
+        param = next(self.parameters())
+        return torch.zeros(n, self.config.image_channels, size, size, device=param.device, dtype=param.dtype)
 
     def sample(
         self,
@@ -217,8 +240,13 @@ class PixelCNNModel(nn.Module):
         """n images (n, C, H, W) in [-1, 1], pixel by pixel (colour by colour). All methods give the same
         images for the same generator state; "fast" caches activations, "naive" recomputes everything."""
         v = self._fill(
-            self._empty(n), start=0, labels=labels, cond_map=cond_map, generator=generator,
-            temperature=temperature, method=method,
+            self._empty(n),
+            start=0,
+            labels=labels,
+            cond_map=cond_map,
+            generator=generator,
+            temperature=temperature,
+            method=method,
         )
         return self.dist.decode(v)
 
@@ -234,10 +262,17 @@ class PixelCNNModel(nn.Module):
     ) -> Tensor:
         """n code maps (n, H, W) int64 in [0, levels) (categorical, one channel: a VQ-VAE prior)."""
         if self.config.output != "categorical" or self.config.image_channels != 1:
-            raise GenvisionError("PixelCNNModel.sample_indices needs output='categorical' and image_channels=1")
+            raise GenvisionError(
+                "PixelCNNModel.sample_indices needs output='categorical' and image_channels=1"
+            )
         v = self._fill(
-            self._empty(n), start=0, labels=labels, cond_map=cond_map, generator=generator,
-            temperature=temperature, method=method,
+            self._empty(n),
+            start=0,
+            labels=labels,
+            cond_map=cond_map,
+            generator=generator,
+            temperature=temperature,
+            method=method,
         )
         return v[:, 0].long()
 
@@ -258,14 +293,21 @@ class PixelCNNModel(nn.Module):
         v = self.values(x_observed)
         height = v.shape[-2]
         if not 0 <= observed_rows <= height:
-            raise GenvisionError(f"PixelCNNModel.complete: observed_rows must be in [0, {height}], got {observed_rows}")
+            raise GenvisionError(
+                f"PixelCNNModel.complete: observed_rows must be in [0, {height}], got {observed_rows}"
+            )
         v = v.repeat_interleave(n_samples, 0)
         v[:, :, observed_rows:] = 0
         labels = None if labels is None else labels.repeat_interleave(n_samples, 0)
         cond_map = None if cond_map is None else cond_map.repeat_interleave(n_samples, 0)
         v = self._fill(
-            v, start=observed_rows * v.shape[-1], labels=labels, cond_map=cond_map, generator=generator,
-            temperature=temperature, method=method,
+            v,
+            start=observed_rows * v.shape[-1],
+            labels=labels,
+            cond_map=cond_map,
+            generator=generator,
+            temperature=temperature,
+            method=method,
         )
         out = self.dist.decode(v)
         out[:, :, :observed_rows] = x_observed.repeat_interleave(n_samples, 0)[:, :, :observed_rows]

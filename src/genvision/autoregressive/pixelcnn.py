@@ -59,7 +59,9 @@ class PixelCNN(nn.Module):
         self.first_kernel, self.kernel, self.layers = first_kernel, kernel, layers
         self.input_conv = MaskedConv2d(in_channels, hidden, first_kernel, mask_type="A", data_channels=dc)
         self.blocks = nn.ModuleList(
-            ResidualBlock(hidden, kernel=kernel, data_channels=dc, num_classes=num_classes, cond_channels=cond_channels)
+            ResidualBlock(
+                hidden, kernel=kernel, data_channels=dc, num_classes=num_classes, cond_channels=cond_channels
+            )
             for _ in range(layers)
         )
         # Two 1x1 layers with ReLU before the output (Sec. 4, van den Oord et al. 2016a).
@@ -82,7 +84,9 @@ class PixelCNN(nn.Module):
             h = block(h, labels=labels, cond_map=cond_map)
         return self.head(h)
 
-    def stepper(self, x: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None) -> PixelCNNStepper:
+    def stepper(
+        self, x: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None
+    ) -> PixelCNNStepper:
         """Cached one-position evaluation for sampling, primed with a full pass over x."""
         return PixelCNNStepper(self, x, labels=labels, cond_map=cond_map)
 
@@ -106,7 +110,14 @@ class PixelCNNStepper:
         self.cond = [block.cond(labels, cond_map) for block in net.blocks]
         self.w_in, self.b_in = net.input_conv.step_weight(), net.input_conv.bias
         self.weights = [
-            (b.reduce.step_weight(), b.reduce.bias, b.conv.step_weight(), b.conv.bias, b.expand.step_weight(), b.expand.bias)
+            (
+                b.reduce.step_weight(),
+                b.reduce.bias,
+                b.conv.step_weight(),
+                b.conv.bias,
+                b.expand.step_weight(),
+                b.expand.bias,
+            )
             for b in net.blocks
         ]
         self.head = [(m.step_weight(), m.bias) for m in net.head if isinstance(m, MaskedConv2d)]
@@ -118,7 +129,9 @@ class PixelCNNStepper:
         top = max(0, i - c0)
         self.x_pad[:, :, top + c0 : i + c0 + 1, c0 : c0 + x.shape[-1]] = x[:, :, top : i + 1]
         h = conv_at(self.x_pad, self.w_in, self.b_in, i, j, c0 + 1, k0)
-        for cache, cond, (w_r, b_r, w_c, b_c, w_e, b_e) in zip(self.caches, self.cond, self.weights, strict=True):
+        for cache, cond, (w_r, b_r, w_c, b_c, w_e, b_e) in zip(
+            self.caches, self.cond, self.weights, strict=True
+        ):
             cache[:, :, i + c, j + c] = F.relu(F.linear(F.relu(h), w_r, b_r))
             t = conv_at(cache, w_c, b_c, i, j, c + 1, k) + bias_at(cond, i, j)
             h = h + F.linear(F.relu(t), w_e, b_e)

@@ -38,7 +38,9 @@ class PixelSampler(Protocol):
     steps: int  # draws per pixel: C for channel-by-channel, 1 for a joint pixel distribution
     uniforms: int  # uniforms per draw
 
-    def sample_step(self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float) -> Tensor: ...
+    def sample_step(
+        self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float
+    ) -> Tensor: ...
 
 
 def sample_pixels(
@@ -111,6 +113,8 @@ def capture_io(
     return seen
 
 
-def capture_inputs(net: nn.Module, modules: list[nn.Module], x: Tensor, **kwargs: object) -> dict[nn.Module, Tensor]:
+def capture_inputs(
+    net: nn.Module, modules: list[nn.Module], x: Tensor, **kwargs: object
+) -> dict[nn.Module, Tensor]:
     """Each listed module's input during net(x, **kwargs)."""
     return {m: io[0] for m, io in capture_io(net, modules, x, **kwargs).items()}

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from genvision.diffusion.guidance import classifier_free_eps
+from genvision.diffusion.guidance import (
+    classifier_free_eps,
+    classifier_guided_ddpm_sample,
+    classifier_guided_eps,
+    classifier_log_prob_grad,
+)
 from genvision.diffusion.guidance import guidance_weight as cfg_weight
 from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
 from genvision.diffusion.samplers import ddim_sample, ddpm_sample
@@ -56,6 +61,8 @@ class DDPMSampleOptions:
     guidance_weight: float | None = None  # CFG, paper convention (w)
     guidance_scale: float | None = None  # CFG, diffusers convention (s = 1 + w)
     guidance_lambda: float | None = None  # CFG, lecture convention (lam = 1 + w, in [0, 1])
+    classifier: str = ""  # noisy-classifier run or checkpoint, for classifier guidance
+    classifier_scale: float = 0.0  # ADM-G scale s
     progress: bool = False
 
 
@@ -112,18 +119,50 @@ class DiffusionModel(nn.Module):
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
                sampler: str = "ddim", steps: int = 50, eta: float = 0.0, variance: str = "beta_tilde",
                clip_x0: bool = True, guidance_weight: float | None = None, guidance_scale: float | None = None,
-               guidance_lambda: float | None = None, progress: bool = False, callback=None,
-               eps_fn=None) -> Tensor:
-        """(n, C, H, W) in [-1, 1]. eps_fn, when given, replaces the model's own (e.g. classifier guidance)."""
+               guidance_lambda: float | None = None, classifier: str | nn.Module = "",
+               classifier_scale: float = 0.0, progress: bool = False, callback=None) -> Tensor:
+        """(n, C, H, W) in [-1, 1].
+
+        labels: (n,) int64. A class-conditional model is conditioned on them (and guided by the CFG
+        weight, in any one of its three conventions); a noise-aware `classifier` (module or run path)
+        with `classifier_scale` s != 0 guides towards them, for unconditional and conditional models.
+        """
         w = cfg_weight(weight=guidance_weight, scale=guidance_scale, lam=guidance_lambda)
-        fn = eps_fn if eps_fn is not None else self.eps_fn(labels, weight=w)
+        use_classifier = bool(classifier) and classifier_scale != 0.0
+        if labels is not None and self.num_classes == 0 and not use_classifier:
+            raise GenvisionError("labels were given but this model is not class-conditional "
+                                 "(use a noisy classifier with classifier_scale for classifier guidance)")
+        if use_classifier and labels is None:
+            raise GenvisionError("classifier guidance needs labels")
+        if labels is not None and len(labels) != n:
+            raise GenvisionError(f"got {len(labels)} labels for {n} samples")
+        fn = self.eps_fn(labels if self.num_classes > 0 else None, weight=w)
         device = next(self.parameters()).device
         shape = (n, *self.image_shape)
+        if sampler not in ("ddim", "ddpm"):
+            raise GenvisionError(f"unknown sampler {sampler!r}; use ddim or ddpm")
+        if use_classifier:
+            grad_fn = classifier_log_prob_grad(self._noise_aware_classifier(classifier, device), labels)
+            if sampler == "ddpm":  # ADM-G Algorithm 1: shift the mean
+                return classifier_guided_ddpm_sample(
+                    fn, grad_fn, self.schedule, shape, scale=classifier_scale, variance=variance,
+                    clip_x0=clip_x0, generator=generator, device=device, progress=progress, callback=callback)
+            fn = classifier_guided_eps(fn, grad_fn, self.schedule, scale=classifier_scale)  # Algorithm 2
         if sampler == "ddim":
             return ddim_sample(fn, self.schedule, shape, steps=steps, eta=eta, clip_x0=clip_x0,
                                generator=generator, progress=progress, callback=callback, device=device)
-        if sampler == "ddpm":
-            return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
-                               generator=generator, progress=progress, callback=callback, device=device)
-        raise GenvisionError(f"unknown sampler {sampler!r}; use ddim or ddpm")
+        return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
+                           generator=generator, progress=progress, callback=callback, device=device)
 
+    def _noise_aware_classifier(self, classifier: str | nn.Module, device) -> nn.Module:
+        if isinstance(classifier, str):
+            from genvision.models import load_model
+
+            classifier, config = load_model(classifier, device=str(device))
+            if config["model"] != "noisy-classifier":
+                raise GenvisionError(f"{config['model']!r} run given where a noisy-classifier was expected")
+        sched = classifier.schedule
+        if sched.num_timesteps != self.schedule.num_timesteps or not torch.allclose(
+                sched.alphas_cumprod, self.schedule.alphas_cumprod):
+            raise GenvisionError("the noisy classifier was trained with another noise schedule than this model")
+        return classifier.to(device).eval()

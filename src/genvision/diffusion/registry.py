@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from genvision.diffusion.model import DDPMConfig, DDPMSampleOptions, DiffusionModel
+from genvision.diffusion.noisy_classifier import NoisyClassifierConfig
+from genvision.diffusion.noisy_classifier import _build as _build_noisy_classifier
 from genvision.models import ModelEntry
 
 
@@ -15,7 +17,7 @@ _TINY = {"base_channels": 8, "channel_mults": "1,2", "num_res_blocks": 1, "atten
          "num_samples": 4, "data": "digits"}
 # The mnist preset: chosen by measurement on 2 CPU cores (see README, benchmarks/bench_ddpm.py).
 _MNIST = {"base_channels": 32, "channel_mults": "1,2,2", "num_res_blocks": 1, "attention_resolutions": "7",
-          "timesteps": 1000, "schedule": "cosine", "steps": 6000, "batch_size": 64, "lr": 1e-3,
+          "timesteps": 1000, "schedule": "cosine", "steps": 4000, "batch_size": 64, "lr": 1e-3,
           "warmup_steps": 200, "ema_decay": 0.999, "ema_warmup": 10, "val_every": 1000, "ckpt_every": 500,
           "sample_every": 2000, "num_samples": 64}
 # The DDPM paper's CIFAR-10 model (Ho et al. 2020, App. B): for GPUs.
@@ -32,4 +34,12 @@ ENTRIES = [
                                 "mnist": {**_MNIST, "class_conditional": True},
                                 "cifar": {**_CIFAR, "class_conditional": True}},
                default_preset="mnist", sample_options=DDPMSampleOptions),
+    ModelEntry("noisy-classifier", "noise-aware classifier p(y | x_t, t) for classifier guidance (ADM-G)",
+               NoisyClassifierConfig, _build_noisy_classifier,
+               presets={"tiny": {"base_channels": 8, "channel_mults": "1,2", "timesteps": 50, "steps": 30,
+                                 "batch_size": 16, "val_every": 0, "ckpt_every": 0, "log_every": 10,
+                                 "data": "digits"},
+                        "mnist": {"steps": 2000, "batch_size": 128, "lr": 2e-3, "warmup_steps": 100,
+                                  "ema_decay": 0.999, "val_every": 500, "ckpt_every": 500}},
+               default_preset="mnist"),
 ]

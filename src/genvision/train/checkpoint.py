@@ -178,3 +178,14 @@ def resolve_checkpoint(target: str | Path) -> Path:
             raise GenvisionError(f"run folder {target} has no checkpoints")
         return found[-1]
     raise GenvisionError(f"{target} is neither a checkpoint file nor a run folder")
+
+
+def export_weights(src: str | Path, dst: str | Path, *, dtype: torch.dtype | None = None) -> Path:
+    """A sampling-only copy of a checkpoint: the EMA weights (or the raw ones if there is no EMA) as
+    "model", no optimiser or RNG state; optionally cast to a smaller float dtype (e.g. torch.float16)."""
+    state = load_checkpoint(resolve_checkpoint(src))
+    weights = state.ema or state.model
+    if dtype is not None:
+        weights = {k: v.to(dtype) if v.is_floating_point() else v for k, v in weights.items()}
+    return save_checkpoint(Path(dst), step=state.step, config=state.config, model=weights,
+                           extra={**state.extra, "exported_from": str(src)})
