@@ -1,9 +1,102 @@
-"""Commands beyond train/sample/eval/data/models, added by model families (e.g. guidance-sweep)."""
+"""Commands beyond train/sample/eval/data/models: guidance-sweep and demo."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from pathlib import Path
+
+from genvision.errors import GenvisionError
+
+
+def _floats(text: str, name: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenvisionError(f"--{name} must be comma-separated numbers, got {text!r}") from None
+
+
+def cmd_guidance_sweep(args: list[str]) -> int:
+    """genvision guidance-sweep RUN [--weights=0,0.5,1,2,4] [--classifier=NOISY_RUN --scales=0,1,2,4]
+    [--n-per-class=50] [--steps=50] [--out=DIR] [--eval-classifier=RUN]"""
+    import torch
+
+    from genvision.config import parse_key_values
+    from genvision.diffusion.sweep import class_by_weight_grid, guidance_sweep, write_sweep
+    from genvision.eval.table import format_table
+    from genvision.models import load_model
+
+    if not args or args[0].startswith("--"):
+        raise GenvisionError("usage: genvision guidance-sweep RUN [--weights=0,1,2] [--classifier=RUN --scales=0,1]")
+    target, opts = args[0], parse_key_values(args[1:])
+    device = opts.pop("device", "cpu")
+    model, config = load_model(target, device=device)
+    data = config["data"]["data"]
+    n_per_class = int(opts.pop("n_per_class", "50"))
+    steps = int(opts.pop("steps", "50"))
+    seed = int(opts.pop("seed", "0"))
+    eval_clf = opts.pop("eval_classifier", None)
+    num_classes = int(config["num_classes"])
+    out = Path(opts.pop("out", str(Path(target) / "guidance" if Path(target).is_dir() else
+                                   Path(target).parent / "guidance")))
+    sweeps = []
+    if "classifier" in opts:
+        noisy = opts.pop("classifier")
+        scales = _floats(opts.pop("scales", "0,1,2,4,8"), "scales")
+        noisy_model, _ = load_model(noisy, device=device)
+        sweeps.append(("classifier_guidance", "classifier_scale", scales, {"classifier": noisy_model}, "s={}"))
+    weights = opts.pop("weights", None)
+    if weights is not None or not sweeps:
+        if not getattr(model, "num_classes", 0):
+            raise GenvisionError(f"{target} is not class-conditional: CFG needs a cfg run (or pass --classifier)")
+        sweeps.append(("cfg", "guidance_weight", _floats(weights or "0,0.5,1,2,4", "weights"), {}, "w={}"))
+    if opts:
+        raise GenvisionError(f"unknown options: {', '.join('--' + k for k in opts)}")
+    for name, option, values, extra, fmt in sweeps:
+        t0 = time.time()
+        with torch.no_grad():
+            rows = guidance_sweep(model, values=values, option=option, n_per_class=n_per_class,
+                                  num_classes=num_classes, data=data, classifier_path=eval_clf, seed=seed,
+                                  steps=steps, **extra)
+        table, plot = write_sweep(rows, out, name, option)
+        grid = class_by_weight_grid(model, out / f"{name}_grid.png", values=values, option=option,
+                                    num_classes=num_classes, seed=seed, steps=steps, label_fmt=fmt, **extra)
+        print(format_table(rows))
+        print(f"{name}: {len(values)} values x {n_per_class * num_classes} samples in {time.time() - t0:.0f}s")
+        print(f"table {table}\nplot {plot}\ngrid {grid}")
+    return 0
+
+
+def cmd_demo(args: list[str]) -> int:
+    """The main job on the embedded data: train the small CFG model on mnist5k, then write the class x lambda
+    grid, a denoising filmstrip and a sample grid."""
+    import torch
+
+    from genvision.cli import cmd_train
+    from genvision.diffusion.filmstrip import denoising_filmstrip
+    from genvision.diffusion.sweep import class_by_weight_grid
+    from genvision.models import load_model
+
+    run = Path("runs/demo-cfg")
+    t0 = time.time()
+    if not any(run.glob("checkpoints/*.safetensors")):
+        cmd_train("cfg", ["--preset=demo", "--name=demo-cfg", *args])
+    model, _ = load_model(run)
+    lambdas = [0.0, 0.25, 0.5, 0.75, 1.0]
+    with torch.no_grad():
+        grid = class_by_weight_grid(model, run / "class_x_lambda.png", values=lambdas, option="guidance_lambda",
+                                    num_classes=model.num_classes, steps=50, label_fmt="l={}")
+        strong = class_by_weight_grid(model, run / "class_x_weight.png", values=[0.0, 1.0, 2.0, 4.0],
+                                      option="guidance_weight", num_classes=model.num_classes, steps=50,
+                                      label_fmt="w={}")
+        film = denoising_filmstrip(model, run / "filmstrip.png", n=10, labels=torch.arange(10),
+                                   guidance_weight=1.0)
+    print(f"demo done in {time.time() - t0:.0f}s")
+    print(f"class x lambda grid (lambda=0: unconditional, 1: conditional): {grid}")
+    print(f"class x CFG weight grid: {strong}")
+    print(f"denoising filmstrip: {film}")
+    return 0
 
 
 def extra_commands() -> dict[str, Callable[[list[str]], int]]:
-    return {}
+    return {"guidance-sweep": cmd_guidance_sweep, "demo": cmd_demo}

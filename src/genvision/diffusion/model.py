@@ -116,6 +116,20 @@ class DiffusionModel(nn.Module):
         return classifier_free_eps(self.denoise, labels, null_label=self.null_label, weight=weight)
 
     @torch.no_grad()
+    def nll(self, x0: Tensor, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
+            timesteps_per_call: int = 10) -> Tensor:
+        """Upper bound on -log p(x0) in nats per image: the full variational bound (Ho et al. 2020, Eq. 5)
+        over all T terms with the discretised decoder, fixed variance beta-tilde. x0: (B, C, H, W)."""
+        import math
+
+        from genvision.diffusion.likelihood import variational_bound
+
+        x0 = x0.to(next(self.parameters()).device)
+        fn = self.eps_fn(labels if self.num_classes > 0 else None)
+        vlb = variational_bound(fn, self.schedule, x0, generator=generator, timesteps_per_call=timesteps_per_call)
+        return vlb.total_bpd * x0[0].numel() * math.log(2.0)
+
+    @torch.no_grad()
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
                sampler: str = "ddim", steps: int = 50, eta: float = 0.0, variance: str = "beta_tilde",
                clip_x0: bool = True, guidance_weight: float | None = None, guidance_scale: float | None = None,
@@ -128,11 +142,11 @@ class DiffusionModel(nn.Module):
         with `classifier_scale` s != 0 guides towards them, for unconditional and conditional models.
         """
         w = cfg_weight(weight=guidance_weight, scale=guidance_scale, lam=guidance_lambda)
-        use_classifier = bool(classifier) and classifier_scale != 0.0
-        if labels is not None and self.num_classes == 0 and not use_classifier:
+        has_classifier = isinstance(classifier, nn.Module) or bool(classifier)
+        if labels is not None and self.num_classes == 0 and not has_classifier:
             raise GenvisionError("labels were given but this model is not class-conditional "
                                  "(use a noisy classifier with classifier_scale for classifier guidance)")
-        if use_classifier and labels is None:
+        if has_classifier and labels is None:
             raise GenvisionError("classifier guidance needs labels")
         if labels is not None and len(labels) != n:
             raise GenvisionError(f"got {len(labels)} labels for {n} samples")
@@ -141,7 +155,7 @@ class DiffusionModel(nn.Module):
         shape = (n, *self.image_shape)
         if sampler not in ("ddim", "ddpm"):
             raise GenvisionError(f"unknown sampler {sampler!r}; use ddim or ddpm")
-        if use_classifier:
+        if has_classifier and classifier_scale != 0.0:
             grad_fn = classifier_log_prob_grad(self._noise_aware_classifier(classifier, device), labels)
             if sampler == "ddpm":  # ADM-G Algorithm 1: shift the mean
                 return classifier_guided_ddpm_sample(

@@ -29,7 +29,7 @@ def load_samples_npz(path: Path) -> tuple[Tensor, Tensor | None]:
         raise GenvisionError(f"{path}: not a samples .npz with an 'images' array ({exc})") from None
     if images.dtype != np.uint8 or images.ndim != 4:
         raise GenvisionError(f"{path}: 'images' must be uint8 (N, H, W, C), got {images.dtype} {images.shape}")
-    x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1)
     y = None if labels is None else torch.from_numpy(labels).long()
     if y is not None and y.shape != (x.shape[0],):
         raise GenvisionError(f"{path}: {x.shape[0]} images but labels of shape {tuple(y.shape)}")
@@ -45,7 +45,9 @@ def generate(model, n: int, *, seed: int, batch: int, options: dict[str, Any]) -
     with torch.no_grad():
         for start in range(0, n, batch):
             lab = None if labels is None else labels[start:start + batch]
-            out.append(model.sample(min(batch, n - start), labels=lab, generator=gen, **options))
+            if lab is not None:
+                lab = lab.to(next(model.parameters()).device)
+            out.append(model.sample(min(batch, n - start), labels=lab, generator=gen, **options).cpu())
     return torch.cat(out).float().clamp(-1, 1), labels
 
 
@@ -99,8 +101,10 @@ def run_eval(target: str, args: list[str]) -> int:
     seed = int(opts.pop("seed", "0"))
     batch = int(opts.pop("batch", "250"))
     classifier = opts.pop("classifier", None)
+    device = opts.pop("device", "cpu")
     data_dir = opts.pop("data_dir", None)
     data = opts.pop("data", None)
+    out_opt = opts.pop("out", None)
     path = Path(target)
     t0 = time.time()
     result: dict[str, Any] = {"target": target, "split": split}
@@ -116,10 +120,12 @@ def run_eval(target: str, args: list[str]) -> int:
     else:
         from genvision.models import get_entry, load_model
 
-        model, config = load_model(target)
+        model, config = load_model(target, device=device)
         data = data or config["data"]["data"]
         result.update(model=config["model"], data=data)
-        out_path = (path if path.is_dir() else path.parent.parent) / "eval.json"
+        run_dir = path if path.is_dir() else (path.parent.parent if path.parent.name == "checkpoints"
+                                              else path.parent)
+        out_path = run_dir / "eval.json"
         if config["model"] == "eval-classifier":
             result.update(evaluate_classifier(model, data=data, split=split, data_dir=data_dir))
         else:
@@ -139,6 +145,7 @@ def run_eval(target: str, args: list[str]) -> int:
     rows = [{"metric": k, "value": v} for k, v in result.items()
             if isinstance(v, float | int) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))]
     print(format_table(rows))
+    out_path = Path(out_opt) if out_opt else out_path
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out_path}")
@@ -166,7 +173,7 @@ def model_bits_per_dim(model, *, data: str, split: str, n: int, data_dir: str | 
     real = load_dataset(data, split=split, data_dir=data_dir)
     x = real.float_images()[:n]
     with torch.no_grad():
-        nll = torch.cat([model.nll(chunk) for chunk in x.split(100)])
+        nll = torch.cat([model.nll(chunk).cpu() for chunk in x.split(100)])
     rep = likelihood_report(nll, real.image_shape)
     return {"nll_nats": float(rep.nats_per_image), "bits_per_dim": float(rep.bits_per_dim),
             "bpd_images": len(x)}
