@@ -20,6 +20,8 @@ _MNIST = {"base_channels": 32, "channel_mults": "1,2,2", "num_res_blocks": 1, "a
           "timesteps": 1000, "schedule": "cosine", "steps": 4000, "batch_size": 64, "lr": 1e-3,
           "warmup_steps": 200, "ema_decay": 0.999, "ema_warmup": 10, "val_every": 1000, "ckpt_every": 500,
           "sample_every": 2000, "num_samples": 64}
+# `make demo`: the mnist model trained for fewer steps, to fit 10 minutes on 2 CPU cores.
+_DEMO = {**_MNIST, "steps": 1500, "warmup_steps": 100, "val_every": 500, "sample_every": 0, "ckpt_every": 500}
 # The DDPM paper's CIFAR-10 model (Ho et al. 2020, App. B): for GPUs.
 _CIFAR = {"base_channels": 128, "channel_mults": "1,2,2,2", "num_res_blocks": 2, "attention_resolutions": "16",
           "dropout": 0.1, "schedule": "linear", "timesteps": 1000, "steps": 800_000, "batch_size": 128,
@@ -32,6 +34,7 @@ ENTRIES = [
     ModelEntry("cfg", "class-conditional DDPM with label dropout for classifier-free guidance", DDPMConfig,
                _build, presets={"tiny": {**_TINY, "class_conditional": True},
                                 "mnist": {**_MNIST, "class_conditional": True},
+                                "demo": {**_DEMO, "class_conditional": True},
                                 "cifar": {**_CIFAR, "class_conditional": True}},
                default_preset="mnist", sample_options=DDPMSampleOptions),
     ModelEntry("noisy-classifier", "noise-aware classifier p(y | x_t, t) for classifier guidance (ADM-G)",
