@@ -157,10 +157,16 @@ def evaluate_classifier(model, *, data: str, split: str, data_dir: str | None) -
     from genvision.eval.conditional import class_accuracy
     from genvision.eval.features import classify
 
+    from genvision.eval.frechet import frechet_distance_features
+
     real = load_dataset(data, split=split, data_dir=data_dir)
     out = classify(model, real.float_images())
     acc = class_accuracy(out.logits, real.labels, real.num_classes)
-    return {"n": len(real), "classifier_accuracy": acc.overall, "accuracy_per_class": acc.per_class}
+    train = classify(model, load_dataset(data, split="train", data_dir=data_dir).float_images())
+    # The floor any generator is compared against: real train images vs the real evaluation split.
+    floor = frechet_distance_features(train.features, out.features)
+    return {"n": len(real), "classifier_accuracy": acc.overall, "accuracy_per_class": acc.per_class,
+            f"frechet_train_vs_{split}": floor}
 
 
 def model_bits_per_dim(model, *, data: str, split: str, n: int, data_dir: str | None) -> dict[str, Any]:

@@ -1,0 +1,58 @@
+"""The command line: one-line errors, train -> sample -> eval round trip on a tiny model."""
+
+import numpy as np
+import pytest
+
+from genvision.cli import main
+
+
+def _run(capsys, *argv):
+    rc = main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "ddpm", "--preset=tiny", "--lx=1"], "unknown option --lx; valid options:"),
+    (["train", "ddpm", "--preset=tiny", "--lr=abc"], "--lr: expected float, got 'abc'"),
+    (["train", "ddpm", "--preset=tiny", "--bf16=maybe"], "--bf16: expected bool"),
+    (["train", "nonexistent"], "unknown model 'nonexistent'"),
+    (["train", "ddpm", "--preset=huge"], "has no preset 'huge'"),
+    (["train", "ddpm", "--preset=tiny", "--data=nope"], "nope"),
+    (["sample", "no/such/run", "--out", "x.png"], "neither a checkpoint file nor a run folder"),
+    (["frobnicate"], "unknown command"),
+])
+def test_bad_input_is_one_line(capsys, tmp_path, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    rc, _, err = _run(capsys, *argv)
+    assert rc == 2
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_train_sample_eval_round_trip(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _run(capsys, "train", "cfg", "--preset=tiny", "--progress=false", "--name=c")[0] == 0
+    assert (tmp_path / "runs/c/config.json").exists()
+    rc, out, _ = _run(capsys, "sample", "runs/c", "--n", "6", "--label", "3", "--guidance-lambda", "0.5",
+                      "--out", "s.npz", "--steps", "3")
+    assert rc == 0
+    with np.load(tmp_path / "s.npz") as f:
+        assert f["images"].shape == (6, 8, 8, 1) and f["images"].dtype == np.uint8
+        assert f["labels"].tolist() == [3] * 6
+    rc, _, err = _run(capsys, "sample", "runs/c", "--n", "2", "--label", "10", "--out", "s.png")
+    assert rc == 2 and "out of range" in err
+    rc, _, err = _run(capsys, "sample", "runs/c", "--n", "2", "--steps", "x", "--out", "s.png")
+    assert rc == 2 and "--steps: expected int" in err
+    # resuming a finished run trains no further; a second run without --resume is refused
+    rc, _, err = _run(capsys, "train", "cfg", "--preset=tiny", "--progress=false", "--name=c")
+    assert rc == 2 and "--resume" in err
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 64)
+    rc, _, err = _run(capsys, "sample", "bad.safetensors", "--out", "x.png")
+    assert rc == 2 and "corrupt" in err
+
+
+def test_data_listing(capsys):
+    rc, out, _ = _run(capsys, "data")
+    assert rc == 0 and "mnist5k" in out and "cifar10" in out
+    rc, out, _ = _run(capsys, "data", "digits")
+    assert rc == 0 and "10" in out
