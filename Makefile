@@ -22,7 +22,8 @@ demo: $(STAMP)
 	$(BIN)/genvision demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=10
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow

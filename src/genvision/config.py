@@ -36,6 +36,11 @@ def parse_key_values(args: list[str]) -> dict[str, str]:
 def convert(value: Any, annotation: Any, key: str) -> Any:
     """Convert a string (or already-typed value) to `annotation`; GenvisionError on mismatch."""
     origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        choices = typing.get_args(annotation)
+        if value not in choices:
+            raise GenvisionError(f"--{key}: expected one of {', '.join(map(str, choices))}, got {value!r}")
+        return value
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if isinstance(value, str) and value.lower() in ("none", "null", ""):

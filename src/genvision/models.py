@@ -46,10 +46,11 @@ class RunSpec(NamedTuple):
 
 
 def _entries() -> list[ModelEntry]:
+    from genvision.autoregressive.registry import ENTRY as pixelcnn
     from genvision.diffusion.registry import ENTRIES as diffusion
     from genvision.eval.classifier import ENTRY as eval_classifier
 
-    return [*diffusion, eval_classifier]
+    return [*diffusion, pixelcnn, eval_classifier]
 
 
 def registry() -> dict[str, ModelEntry]:

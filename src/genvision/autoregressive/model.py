@@ -171,6 +171,15 @@ class PixelCNNModel(nn.Module):
         v = self.values(batch_or_x)
         return self.dist.log_prob(self.params(v, labels=labels, cond_map=cond_map), v).sum((1, 2))
 
+    @property
+    def num_classes(self) -> int:
+        """Classes the model is conditioned on (0: unconditional); the trainer and CLI pick labels by it."""
+        return self.config.num_classes
+
+    def nll(self, x: Tensor, *, labels: Tensor | None = None) -> Tensor:
+        """Exact -log p(x) in nats per image (B,), one forward pass. x: (B, C, H, W) in [-1, 1]."""
+        return -self.log_prob(x, labels=labels)
+
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """{"loss": mean NLL in nats per image, "bpd": the same in bits per dimension (C * H * W dims)}."""
         nll = -self.log_prob(batch).mean()
@@ -312,3 +321,4 @@ class PixelCNNModel(nn.Module):
         out = self.dist.decode(v)
         out[:, :, :observed_rows] = x_observed.repeat_interleave(n_samples, 0)[:, :, :observed_rows]
         return out.unflatten(0, (x_observed.shape[0], n_samples))
+

@@ -15,8 +15,8 @@ from genvision.viz.grid import save_grid
 
 
 def _sample(model, labels: Tensor, *, seed: int, batch: int, **options) -> Tensor:
-    gen = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
     out = [model.sample(len(chunk), labels=chunk.to(device), generator=gen, **options).cpu()
            for chunk in labels.split(batch)]
     return torch.cat(out).float().clamp(-1, 1)

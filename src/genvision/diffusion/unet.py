@@ -11,7 +11,15 @@ import torch
 from torch import Tensor, nn
 
 from genvision.errors import GenvisionError
-from genvision.nn.blocks import Downsample, ResBlock, SelfAttention, TimeEmbedding, Upsample, group_norm, zero_init
+from genvision.nn.blocks import (
+    Downsample,
+    ResBlock,
+    SelfAttention,
+    TimeEmbedding,
+    Upsample,
+    group_norm,
+    zero_init,
+)
 
 
 @dataclass(frozen=True)

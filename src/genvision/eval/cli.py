@@ -16,7 +16,7 @@ from torch import Tensor
 from genvision.errors import GenvisionError
 
 GENERATIVE_DEFAULT = ("fid", "kid", "pr", "accuracy")
-KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "classifier-accuracy")
+KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "baselines", "classifier-accuracy")
 
 
 def load_samples_npz(path: Path) -> tuple[Tensor, Tensor | None]:
@@ -40,7 +40,7 @@ def generate(model, n: int, *, seed: int, batch: int, options: dict[str, Any]) -
     """n samples (class-balanced labels when the model is conditional), in batches."""
     num_classes = int(getattr(model, "num_classes", 0) or 0)
     labels = torch.arange(n) % num_classes if num_classes > 0 else None
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
     out = []
     with torch.no_grad():
         for start in range(0, n, batch):
@@ -133,8 +133,10 @@ def run_eval(target: str, args: list[str]) -> int:
             options = dataclasses.asdict(apply_overrides({"sample": entry.sample_options()}, opts)["sample"])
             metrics = metrics or list(GENERATIVE_DEFAULT)
             if "bpd" in metrics:
-                result.update(model_bits_per_dim(model, data=data, split=split, n=n, data_dir=data_dir))
-            sample_metrics = [m for m in metrics if m != "bpd"]
+                result.update(model_bits_per_dim(model, config, data=data, split=split, n=n, data_dir=data_dir))
+            if "baselines" in metrics:
+                result.update(binary_baselines(config, data=data, split=split, n=n, data_dir=data_dir))
+            sample_metrics = [m for m in metrics if m not in ("bpd", "baselines")]
             if sample_metrics:
                 t1 = time.time()
                 images, labels = generate(model, n, seed=seed, batch=batch, options=options)
@@ -156,7 +158,6 @@ def evaluate_classifier(model, *, data: str, split: str, data_dir: str | None) -
     from genvision.data import load_dataset
     from genvision.eval.conditional import class_accuracy
     from genvision.eval.features import classify
-
     from genvision.eval.frechet import frechet_distance_features
 
     real = load_dataset(data, split=split, data_dir=data_dir)
@@ -169,7 +170,32 @@ def evaluate_classifier(model, *, data: str, split: str, data_dir: str | None) -
             f"frechet_train_vs_{split}": floor}
 
 
-def model_bits_per_dim(model, *, data: str, split: str, n: int, data_dir: str | None) -> dict[str, Any]:
+def eval_images(config: dict[str, Any], *, data: str, split: str, n: int, data_dir: str | None) -> Tensor:
+    """The first n images of a real split, put through the run's own data transform (e.g. binarisation)
+    with a fixed seed, so every model and baseline is scored on the same held-out data."""
+    from genvision.config import from_dict
+    from genvision.data import DataConfig, load_dataset
+
+    x = load_dataset(data, split=split, data_dir=data_dir).float_images()[:n]
+    transform = from_dict(DataConfig, config.get("data", {})).batch_transform()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1234)
+        return transform(x, torch.Generator().manual_seed(1234))
+
+
+def binary_baselines(config: dict[str, Any], *, data: str, split: str, n: int, data_dir: str | None
+                     ) -> dict[str, Any]:
+    """Independent-Bernoulli and Bernoulli-mixture NLL (nats/image) on the same binarised held-out images."""
+    from genvision.eval.baselines import bernoulli_mixture_nll, independent_bernoulli_nll
+
+    test = (eval_images(config, data=data, split=split, n=n, data_dir=data_dir) > 0).flatten(1).float()
+    train = (eval_images(config, data=data, split="train", n=10**9, data_dir=data_dir) > 0).flatten(1).float()
+    return {"baseline_independent_bernoulli_nats": float(independent_bernoulli_nll(train, test).mean()),
+            "baseline_bernoulli_mixture20_nats": float(bernoulli_mixture_nll(train, test).mean())}
+
+
+def model_bits_per_dim(model, config: dict[str, Any], *, data: str, split: str, n: int,
+                       data_dir: str | None) -> dict[str, Any]:
     """Test likelihood through the model's `nll(x) -> (B,) nats per image` (each family's exact/bound NLL)."""
     from genvision.data import load_dataset
     from genvision.eval.likelihood import likelihood_report
@@ -177,9 +203,17 @@ def model_bits_per_dim(model, *, data: str, split: str, n: int, data_dir: str | 
     if not hasattr(model, "nll"):
         raise GenvisionError("this model does not report a likelihood (no nll method)")
     real = load_dataset(data, split=split, data_dir=data_dir)
-    x = real.float_images()[:n]
+    x = eval_images(config, data=data, split=split, n=n, data_dir=data_dir)
+    # A class-conditional model reports -log p(x | y) with the true labels.
+    conditional = int(getattr(model, "num_classes", 0) or 0) > 0
+    labels = real.labels[: len(x)] if conditional else None
+    device = next(model.parameters()).device
+    parts = []
     with torch.no_grad():
-        nll = torch.cat([model.nll(chunk).cpu() for chunk in x.split(100)])
+        for start in range(0, len(x), 100):
+            lab = None if labels is None else labels[start:start + 100].to(device)
+            parts.append(model.nll(x[start:start + 100].to(device), labels=lab).cpu())
+    nll = torch.cat(parts)
     rep = likelihood_report(nll, real.image_shape)
     return {"nll_nats": float(rep.nats_per_image), "bits_per_dim": float(rep.bits_per_dim),
-            "bpd_images": len(x)}
+            "bpd_images": len(x), "nll_conditional_on_label": conditional}
