@@ -74,3 +74,19 @@ def test_classifier_guidance_through_the_model_and_schedule_check():
                             (1, 8, 8), 10)
     with pytest.raises(GenvisionError, match="noise schedule"):
         model.sample(2, labels=labels, classifier=other, classifier_scale=1.0, steps=5)
+
+
+def test_learned_variance_hybrid_loss_trains_and_samples():
+    torch.manual_seed(0)
+    model = DiffusionModel(DDPMConfig(**TINY, learn_variance=True), (1, 8, 8), 10)
+    data = load_dataset("digits", split="train")
+    cfg = TrainConfig(steps=40, batch_size=32, lr=3e-3, warmup_steps=5, progress=False, val_every=0,
+                      ckpt_every=0, log_every=10, device="cpu", bf16=False)
+    trainer = Trainer(model, data, val_data=load_dataset("digits", split="val"), config=cfg)
+    before = trainer.validate()
+    after = trainer.fit()
+    assert {"val/simple", "val/vlb_bpd"} <= set(after) and after["val/loss"] < before["val/loss"]
+    x = model.sample(2, sampler="ddpm", generator=torch.Generator().manual_seed(0))
+    assert x.shape == (2, 1, 8, 8) and torch.isfinite(x).all()
+    x0 = load_dataset("digits", split="val").float_images()[:2]
+    assert torch.isfinite(model.nll(x0)).all()

@@ -65,3 +65,15 @@ def test_eval_scores_a_samples_file(classifier_run, tmp_path, capsys):
     np.savez(tmp_path / "bad.npz", images=np.zeros((3, 28, 28), np.float32))
     assert main(["eval", str(tmp_path / "bad.npz"), f"--classifier={classifier_run}"]) == 2
     assert "uint8 (N, H, W, C)" in capsys.readouterr().err
+
+
+def test_classification_accuracy_score_prefers_true_labels():
+    from genvision.eval.conditional import classification_accuracy_score
+
+    train, val = load_dataset("mnist5k", split="train"), load_dataset("mnist5k", split="val")
+    g = torch.Generator().manual_seed(0)
+    pick = torch.randperm(len(train), generator=g)[:1000]
+    x, y = train.float_images()[pick], train.labels[pick]
+    good = classification_accuracy_score(x, y, val, steps=100, width=16)
+    bad = classification_accuracy_score(x, y[torch.randperm(len(y), generator=g)], val, steps=100, width=16)
+    assert good > 0.5 > 0.3 > bad

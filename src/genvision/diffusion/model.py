@@ -14,6 +14,7 @@ from genvision.diffusion.guidance import (
     classifier_log_prob_grad,
 )
 from genvision.diffusion.guidance import guidance_weight as cfg_weight
+from genvision.diffusion.losses import hybrid_loss, learned_range_log_variance
 from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
 from genvision.diffusion.samplers import ddim_sample, ddpm_sample
 from genvision.diffusion.schedule import NoiseSchedule
@@ -34,6 +35,7 @@ class DDPMConfig:
     schedule: str = "cosine"
     timesteps: int = 1000
     prediction: str = "eps"  # eps | x0 | v
+    learn_variance: bool = False  # L_hybrid with a learned Σ (Nichol & Dhariwal 2021); DDPM sampling uses it
     class_conditional: bool = False
     p_uncond: float = 0.1  # label dropout to the null class (Ho & Salimans 2022, Table 1)
 
@@ -75,17 +77,34 @@ class DiffusionModel(nn.Module):
         self.image_shape = tuple(image_shape)
         self.num_classes = num_classes if cfg.class_conditional else 0
         c, h, _ = image_shape
-        self.unet = UNet(c, h, cfg.unet(), num_classes=self.num_classes)
+        self.unet = UNet(c, h, cfg.unet(), num_classes=self.num_classes,
+                         out_channels=2 * c if cfg.learn_variance else c)
         self.schedule = NoiseSchedule.from_name(cfg.schedule, cfg.timesteps)
 
     @property
     def null_label(self) -> int:
         return self.num_classes
 
+    def _forward(self, x_t: Tensor, t: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        """(mean part, variance part v_raw in [-1, 1] or None) of the network output."""
+        out = self.unet(x_t, t, labels).float()
+        if not self.cfg.learn_variance:
+            return out, None
+        mean_part, v_raw = out.chunk(2, dim=1)
+        return mean_part, v_raw.tanh()
+
     def denoise(self, x_t: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
         """eps prediction, whatever the network's parameterisation. x_t: (B, C, H, W), t: (B,) int64."""
-        out = self.unet(x_t, t, labels).float()
+        out, _ = self._forward(x_t, t, labels)
         return model_output_to_eps_x0(self.schedule, x_t, t, out, prediction=self.cfg.prediction).eps
+
+    def log_variance_fn(self, labels: Tensor | None):
+        """The learned log Σ_θ(x_t, t) (Eq. 15, Nichol & Dhariwal), or None with the fixed variance.
+        It costs one extra (conditional) forward per step: the guided mean and the variance are separate."""
+        if not self.cfg.learn_variance:
+            return None
+        cond = labels if self.num_classes > 0 else None
+        return lambda x, t: learned_range_log_variance(self.schedule, t, self._forward(x, t, cond)[1])
 
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         x0 = batch["image"]
@@ -99,7 +118,11 @@ class DiffusionModel(nn.Module):
             if self.cfg.p_uncond > 0:
                 drop = torch.rand(b, device=x0.device) < self.cfg.p_uncond
                 labels = torch.where(drop, torch.full_like(labels, self.null_label), labels)
-        out = self.unet(x_t, t, labels).float()
+        out, v_raw = self._forward(x_t, t, labels)
+        if v_raw is not None:  # L_hybrid = L_simple + λ L_vlb (Nichol & Dhariwal 2021, Eq. 16)
+            hybrid = hybrid_loss(self.schedule, x0, x_t, t, noise, model_output=out, v_raw=v_raw,
+                                 prediction=self.cfg.prediction)
+            return {"loss": hybrid.loss.mean(), "simple": hybrid.simple.mean(), "vlb_bpd": hybrid.vlb.mean()}
         target = training_target(self.schedule, x0, noise, t, prediction=self.cfg.prediction)
         return {"loss": (out - target).pow(2).mean()}  # L_simple, Eq. 14
 
@@ -119,14 +142,15 @@ class DiffusionModel(nn.Module):
     def nll(self, x0: Tensor, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
             timesteps_per_call: int = 10) -> Tensor:
         """Upper bound on -log p(x0) in nats per image: the full variational bound (Ho et al. 2020, Eq. 5)
-        over all T terms with the discretised decoder, fixed variance beta-tilde. x0: (B, C, H, W)."""
+        over all T terms with the discretised decoder; variance beta-tilde, or the learned one. x0: (B, C, H, W)."""
         import math
 
         from genvision.diffusion.likelihood import variational_bound
 
         x0 = x0.to(next(self.parameters()).device)
         fn = self.eps_fn(labels if self.num_classes > 0 else None)
-        vlb = variational_bound(fn, self.schedule, x0, generator=generator, timesteps_per_call=timesteps_per_call)
+        vlb = variational_bound(fn, self.schedule, x0, generator=generator, timesteps_per_call=timesteps_per_call,
+                                log_variance_fn=self.log_variance_fn(labels))
         return vlb.total_bpd * x0[0].numel() * math.log(2.0)
 
     @torch.no_grad()
@@ -166,7 +190,8 @@ class DiffusionModel(nn.Module):
             return ddim_sample(fn, self.schedule, shape, steps=steps, eta=eta, clip_x0=clip_x0,
                                generator=generator, progress=progress, callback=callback, device=device)
         return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
-                           generator=generator, progress=progress, callback=callback, device=device)
+                           generator=generator, progress=progress, callback=callback, device=device,
+                           log_variance_fn=self.log_variance_fn(labels))
 
     def _noise_aware_classifier(self, classifier: str | nn.Module, device) -> nn.Module:
         if isinstance(classifier, str):

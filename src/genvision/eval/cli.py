@@ -128,6 +128,8 @@ def run_eval(target: str, args: list[str]) -> int:
         out_path = run_dir / "eval.json"
         if config["model"] == "eval-classifier":
             result.update(evaluate_classifier(model, data=data, split=split, data_dir=data_dir))
+        elif config["model"] == "noisy-classifier":
+            result.update(noisy_classifier_by_t(model, run_dir, data=data, split=split, data_dir=data_dir))
         else:
             entry = get_entry(config["model"])
             options = dataclasses.asdict(apply_overrides({"sample": entry.sample_options()}, opts)["sample"])
@@ -170,6 +172,36 @@ def evaluate_classifier(model, *, data: str, split: str, data_dir: str | None) -
             f"frechet_train_vs_{split}": floor}
 
 
+def noisy_classifier_by_t(model, out_dir: Path, *, data: str, split: str, data_dir: str | None) -> dict[str, Any]:
+    """Accuracy of the noise-aware classifier on q_sample(x0, t) as a function of t: a table and a plot."""
+    from genvision.data import load_dataset
+    from genvision.eval.table import format_table
+
+    real = load_dataset(data, split=split, data_dir=data_dir)
+    T = model.schedule.num_timesteps
+    ts = sorted({0, *range(T // 10, T, T // 10), T - 1})
+    device = next(model.parameters()).device
+    acc = model.accuracy_by_timestep(real.float_images().to(device), real.labels.to(device), ts,
+                                     generator=torch.Generator(device=device).manual_seed(0))
+    print(format_table([{"t": t, "accuracy": a} for t, a in zip(ts, acc, strict=True)]))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.plot(ts, acc, "o-")
+    ax.set_xlabel("timestep t")
+    ax.set_ylabel(f"accuracy on q(x_t | x_0), {split}")
+    ax.set_ylim(0, 1.02)
+    fig.tight_layout()
+    plot = out_dir / "accuracy_by_t.png"
+    fig.savefig(plot, dpi=110)
+    plt.close(fig)
+    print(f"plot {plot}")
+    return {"accuracy_by_t": dict(zip(map(str, ts), acc, strict=True)), "accuracy_mean_over_t": sum(acc) / len(acc)}
+
+
 def eval_images(config: dict[str, Any], *, data: str, split: str, n: int, data_dir: str | None) -> Tensor:
     """The first n images of a real split, put through the run's own data transform (e.g. binarisation)
     with a fixed seed, so every model and baseline is scored on the same held-out data."""
@@ -204,16 +236,27 @@ def model_bits_per_dim(model, config: dict[str, Any], *, data: str, split: str, 
         raise GenvisionError("this model does not report a likelihood (no nll method)")
     real = load_dataset(data, split=split, data_dir=data_dir)
     x = eval_images(config, data=data, split=split, n=n, data_dir=data_dir)
+    device = next(model.parameters()).device
     # A class-conditional model reports -log p(x | y) with the true labels.
     conditional = int(getattr(model, "num_classes", 0) or 0) > 0
     labels = real.labels[: len(x)] if conditional else None
-    device = next(model.parameters()).device
-    parts = []
-    with torch.no_grad():
-        for start in range(0, len(x), 100):
-            lab = None if labels is None else labels[start:start + 100].to(device)
-            parts.append(model.nll(x[start:start + 100].to(device), labels=lab).cpu())
-    nll = torch.cat(parts)
+    num_classes = int(getattr(model, "num_classes", 0) or 0)
+
+    def nll_given(lab_all: Tensor | None) -> Tensor:
+        parts = []
+        with torch.no_grad():
+            for start in range(0, len(x), 100):
+                lab = None if lab_all is None else lab_all[start:start + 100].to(device)
+                parts.append(model.nll(x[start:start + 100].to(device), labels=lab).cpu())
+        return torch.cat(parts)
+
+    nll = nll_given(labels)
+    extra: dict[str, Any] = {}
+    if conditional:
+        # -log p(x) = -log sum_y p(y) p(x | y) with uniform p(y): exact for exact-likelihood models.
+        per_label = torch.stack([nll_given(torch.full((len(x),), k)) for k in range(num_classes)])
+        marginal = -(torch.logsumexp(-per_label.double(), dim=0) - math.log(num_classes))
+        extra["nll_marginal_nats"] = float(marginal.mean())
     rep = likelihood_report(nll, real.image_shape)
     return {"nll_nats": float(rep.nats_per_image), "bits_per_dim": float(rep.bits_per_dim),
-            "bpd_images": len(x), "nll_conditional_on_label": conditional}
+            "bpd_images": len(x), "nll_conditional_on_label": conditional, **extra}

@@ -28,7 +28,7 @@ def class_accuracy(logits: Tensor, labels: Tensor, num_classes: int) -> ClassAcc
 
 
 def classification_accuracy_score(images: Tensor, labels: Tensor, real_test: ImageDataset, *,
-                                  steps: int = 600, seed: int = 0) -> float:
+                                  steps: int = 600, width: int = 32, seed: int = 0) -> float:
     """CAS (Ravuri & Vinyals 2019): train a fresh classifier on generated (images, labels) only and
     report its accuracy on real held-out data. images: (N, C, H, W) in [-1, 1]; labels: (N,)."""
     from genvision.eval.classifier import ClassifierConfig, EvalClassifier
@@ -37,7 +37,7 @@ def classification_accuracy_score(images: Tensor, labels: Tensor, real_test: Ima
 
     torch.manual_seed(seed)
     synthetic = ImageDataset(to_uint8(images), labels.long().cpu(), real_test.num_classes, "generated")
-    model = EvalClassifier(ClassifierConfig(), synthetic.image_shape, real_test.num_classes)
+    model = EvalClassifier(ClassifierConfig(width=width), synthetic.image_shape, real_test.num_classes)
     cfg = TrainConfig(steps=steps, batch_size=min(128, len(synthetic)), lr=2e-3, warmup_steps=50,
                       progress=False, val_every=0, ckpt_every=0, log_every=10**9, seed=seed, device="cpu")
     trainer = Trainer(model, synthetic, config=cfg)

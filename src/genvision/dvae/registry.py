@@ -1,0 +1,81 @@
+"""Registry entries of the discrete-VAE family: `dvae-mixture`, `dvae-tokens`, `dvae-tokens-prior`.
+
+The prior's presets read the dVAE from the run folder that `genvision train dvae-tokens` writes with the
+same preset's data by default (runs/dvae-tokens-<data>); pass --dvae=PATH for another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genvision.dvae.mixture import MixtureDVAE, MixtureDVAEConfig
+from genvision.dvae.token_grid import TokenDVAE, TokenDVAEConfig
+from genvision.dvae.token_prior import TokenPrior, TokenPriorConfig
+from genvision.models import ModelEntry
+
+
+@dataclass(frozen=True)
+class MixtureSampleOptions:
+    mean: bool = False  # True: the Bernoulli means 2 p - 1 instead of binary draws
+
+
+@dataclass(frozen=True)
+class TokenPriorSampleOptions:
+    temperature: float = 1.0  # scales the PixelCNN's logits over codes
+
+
+def _build_mixture(cfg: MixtureDVAEConfig, image_shape: tuple[int, int, int], num_classes: int) -> MixtureDVAE:
+    return MixtureDVAE(cfg, image_shape, num_classes)
+
+
+def _build_tokens(cfg: TokenDVAEConfig, image_shape: tuple[int, int, int], num_classes: int) -> TokenDVAE:
+    return TokenDVAE(cfg, image_shape, num_classes)
+
+
+def _build_prior(cfg: TokenPriorConfig, image_shape: tuple[int, int, int], num_classes: int) -> TokenPrior:
+    return TokenPrior(cfg, image_shape, num_classes)
+
+
+_TINY_TRAIN = {"binarize": "dynamic", "data": "digits", "steps": 20, "batch_size": 16, "val_every": 0,
+               "ckpt_every": 0, "log_every": 5}
+_MNIST_TRAIN = {"binarize": "dynamic", "data": "mnist5k", "batch_size": 64, "lr": 1e-3, "warmup_steps": 100,
+                "ema_decay": 0.999, "val_every": 500, "ckpt_every": 500}
+
+# Step counts from measured step times on 2 shared CPU cores (README of docs/dvae.md, "Presets"), to fit
+# about 10 minutes each: mixture ~25 ms/step, token dVAE ~0.2 s/step, token prior ~0.25 s/step.
+_MIXTURE_MNIST = {**_MNIST_TRAIN, "components": 10, "hidden": 256, "estimator": "exact", "steps": 6000,
+                  "val_every": 1000, "ckpt_every": 1000, "num_samples": 100}
+_TOKENS_MNIST = {**_MNIST_TRAIN, "codes": 128, "hidden": 32, "embed_dim": 32, "downsamples": 2,
+                 "anneal_steps": 1500, "kl_warmup": 500, "steps": 2000}
+_PRIOR_MNIST = {**_MNIST_TRAIN, "dvae": "runs/dvae-tokens-mnist5k", "arch": "gated", "hidden": 64, "layers": 7,
+                "class_conditional": True, "steps": 2000, "sample_every": 1000, "num_samples": 40}
+
+ENTRIES = [
+    ModelEntry(
+        "dvae-mixture", "categorical VAE: a learned mixture of K decoders (exact / Gumbel / straight-through)",
+        MixtureDVAEConfig, _build_mixture,
+        presets={
+            "tiny": {**_TINY_TRAIN, "components": 4, "hidden": 32, "num_samples": 8},
+            "mnist": _MIXTURE_MNIST,
+            "mnist-gumbel": {**_MIXTURE_MNIST, "estimator": "gumbel", "tau_min": 0.5, "tau_rate": 3e-4},
+            "mnist-style": {**_MIXTURE_MNIST, "style_dim": 16},
+        },
+        default_preset="mnist", sample_options=MixtureSampleOptions),
+    ModelEntry(
+        "dvae-tokens", "DALL-E style dVAE: a 7x7 grid of K-way Gumbel-softmax tokens (a tokenizer; no sample)",
+        TokenDVAEConfig, _build_tokens,
+        presets={
+            "tiny": {**_TINY_TRAIN, "codes": 16, "hidden": 8, "embed_dim": 8, "anneal_steps": 20, "kl_warmup": 5},
+            "mnist": _TOKENS_MNIST,
+        },
+        default_preset="mnist"),
+    ModelEntry(
+        "dvae-tokens-prior", "Gated PixelCNN prior over a trained dvae-tokens model's token maps",
+        TokenPriorConfig, _build_prior,
+        presets={
+            "tiny": {**_TINY_TRAIN, "dvae": "runs/dvae-tokens-digits", "hidden": 8, "layers": 2,
+                     "first_kernel": 3, "num_samples": 4},
+            "mnist": _PRIOR_MNIST,
+        },
+        default_preset="mnist", sample_options=TokenPriorSampleOptions),
+]

@@ -1,0 +1,111 @@
+"""`genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR]`: classic VQ of an image or a dataset."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from genvision.errors import GenvisionError
+
+USAGE = ("usage: genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR] [--n=1000] "
+         "[--ks=2,4,16,64,256] [--patches=2,4] [--iters=10] [--seed=0]")
+
+
+def load_image_file(path: Path) -> Tensor:
+    """A PNG/JPEG as (1, C, H, W) in [-1, 1]: grey images keep one channel, everything else becomes RGB."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img = img.convert("L" if img.mode in ("1", "L", "LA", "I", "I;16", "F") else "RGB")
+            arr = np.asarray(img, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError) as exc:
+        raise GenvisionError(f"{path}: cannot read the image ({exc})") from None
+    x = torch.from_numpy(arr.copy())
+    x = x[None] if x.dim() == 2 else x.permute(2, 0, 1)
+    return x[None].float().div(127.5).sub(1.0)
+
+
+def load_images(source: str, *, n: int, seed: int) -> tuple[Tensor, str]:
+    """(images (N, C, H, W) in [-1, 1], a short name) from an image file or a dataset name (n random images
+    of its train split)."""
+    from genvision.data import DATASETS, load_dataset
+
+    path = Path(source)
+    if path.is_file():
+        return load_image_file(path), path.stem
+    if source not in DATASETS:
+        raise GenvisionError(f"{source!r} is neither an image file nor a dataset ({', '.join(DATASETS)})")
+    data = load_dataset(source, split="train")
+    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
+    return data.float_images(pick), source
+
+
+def _ints(text: str, key: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenvisionError(f"--{key} must be comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise GenvisionError(f"--{key} needs positive integers, got {text!r}")
+    return values
+
+
+def cmd_patch_vq(args: list[str]) -> int:
+    """Fit a K-code codebook of p x p patches, print rate and PSNR, write the mosaic and a rate-distortion
+    sweep (plot + JSON) to --out (default runs/patch-vq-NAME)."""
+    from genvision.config import parse_key_values
+    from genvision.eval.reconstruction import psnr
+    from genvision.eval.table import format_table
+    from genvision.quantize.patch_vq import (
+        decode,
+        encode,
+        fit_patch_codebook,
+        rate_bits_per_pixel,
+        rate_distortion_sweep,
+    )
+    from genvision.quantize.patch_vq_figures import plot_rate_distortion, save_mosaic
+
+    if not args or args[0].startswith("--"):
+        raise GenvisionError(USAGE)
+    opts = parse_key_values(args[1:])
+    k, patch = _ints(opts.pop("k", "64"), "k")[0], _ints(opts.pop("patch", "4"), "patch")[0]
+    n, iters = _ints(opts.pop("n", "1000"), "n")[0], _ints(opts.pop("iters", "10"), "iters")[0]
+    seed = int(opts.pop("seed", "0"))
+    ks = _ints(opts.pop("ks", "2,4,16,64,256"), "ks")
+    patches = sorted(set(_ints(opts.pop("patches", "2,4"), "patches")) | {patch})
+    out_opt = opts.pop("out", None)
+    if opts:
+        raise GenvisionError(f"unknown options: {', '.join('--' + key for key in opts)}; {USAGE}")
+    images, name = load_images(args[0], n=n, seed=seed)
+    # Every patch size of the sweep must tile the images: crop to a multiple of their least common multiple.
+    step = math.lcm(*patches)
+    h, w = images.shape[2] // step * step, images.shape[3] // step * step
+    if h == 0 or w == 0:
+        raise GenvisionError(f"images of {images.shape[2]}x{images.shape[3]} are smaller than the patches {patches}")
+    images = images[:, :, :h, :w]
+    out = Path(out_opt or f"runs/patch-vq-{name}")
+    t0 = time.time()
+    gen = torch.Generator().manual_seed(seed)
+    book = fit_patch_codebook(images, k=k, patch=patch, iters=iters, generator=gen)
+    recon = decode(encode(images, book), book)
+    n_img, c = images.shape[:2]
+    rate = rate_bits_per_pixel(k, patch)
+    total = rate_bits_per_pixel(k, patch, channels=c, n_images=n_img, image_pixels=h * w)
+    print(f"{name}: {n_img} image(s) {c}x{h}x{w}, K={k} codes of {patch}x{patch} patches")
+    print(f"rate {rate:.4f} bits/pixel (code map), {total:.4f} with the float32 codebook spread over "
+          f"{n_img} image(s); PSNR {psnr(recon, images):.2f} dB")
+    mosaic = save_mosaic(images[0], book, out / "mosaic.png")
+    rows = rate_distortion_sweep(images, ks, patches, iters=iters, generator=gen)
+    print(format_table(rows))
+    (out / "rate_distortion.json").write_text(json.dumps(
+        [{**r, "psnr": None if math.isinf(r["psnr"]) else r["psnr"]} for r in rows], indent=2) + "\n")
+    plot = plot_rate_distortion(rows, out / "rate_distortion.png", title=f"classic VQ on {name}")
+    print(f"mosaic {mosaic}\nrate-distortion plot {plot} ({time.time() - t0:.0f}s)")
+    return 0

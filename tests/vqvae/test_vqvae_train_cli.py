@@ -1,0 +1,42 @@
+"""The two stages through the trainer and the CLI with the tiny presets: train a vqvae, train a prior on its
+codes, sample from the prior; the presets are valid configs."""
+
+import pytest
+
+import genvision.models as models
+from genvision.cli import cmd_sample, cmd_train
+from genvision.errors import GenvisionError
+from genvision.models import load_model, make_run_spec
+from genvision.vqvae.registry import ENTRIES
+
+
+@pytest.fixture(autouse=True)
+def registered(monkeypatch):
+    listed = models._entries
+
+    def with_vqvae():
+        entries = listed()
+        return entries + [e for e in ENTRIES if e.name not in {x.name for x in entries}]
+
+    monkeypatch.setattr(models, "_entries", with_vqvae)
+
+
+@pytest.mark.parametrize("name", ["vqvae", "vqvae-prior"])
+@pytest.mark.parametrize("preset", ["tiny", "mnist"])
+def test_presets_are_valid(name, preset):
+    spec = make_run_spec(name, preset=preset)
+    assert spec.train.steps >= 20
+
+
+def test_train_both_stages_and_sample(tmp_path):
+    runs = tmp_path / "runs"
+    common = ["--preset=tiny", f"--runs_dir={runs}", "--progress=false"]
+    assert cmd_train("vqvae", common) == 0
+    with pytest.raises(GenvisionError, match="does not generate"):
+        cmd_sample(str(runs / "vqvae-digits"), ["--n=2", f"--out={tmp_path / 'x.png'}"])
+    assert cmd_train("vqvae-prior", [*common, f"--vqvae={runs / 'vqvae-digits'}"]) == 0
+    out = tmp_path / "samples.png"
+    assert cmd_sample(str(runs / "vqvae-prior-digits"), ["--n=4", f"--out={out}", "--temperature=0.8"]) == 0
+    assert out.is_file()
+    prior, config = load_model(runs / "vqvae-prior-digits")
+    assert config["model"] == "vqvae-prior" and prior.num_classes == 10
