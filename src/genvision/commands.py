@@ -140,4 +140,7 @@ def cmd_complete(args: list[str]) -> int:
 
 
 def extra_commands() -> dict[str, Callable[[list[str]], int]]:
-    return {"guidance-sweep": cmd_guidance_sweep, "demo": cmd_demo, "complete": cmd_complete}
+    from genvision.quantize.cli import cmd_patch_vq
+
+    return {"guidance-sweep": cmd_guidance_sweep, "demo": cmd_demo, "complete": cmd_complete,
+            "patch-vq": cmd_patch_vq}

@@ -49,8 +49,9 @@ def _entries() -> list[ModelEntry]:
     from genvision.autoregressive.registry import ENTRY as pixelcnn
     from genvision.diffusion.registry import ENTRIES as diffusion
     from genvision.eval.classifier import ENTRY as eval_classifier
+    from genvision.vqvae.registry import ENTRIES as vqvae
 
-    return [*diffusion, pixelcnn, eval_classifier]
+    return [*diffusion, pixelcnn, *vqvae, eval_classifier]
 
 
 def registry() -> dict[str, ModelEntry]:

@@ -7,27 +7,19 @@ import math
 import pytest
 import torch
 
-import genvision.models as models
 from genvision.data import load_dataset
 from genvision.errors import GenvisionError
 from genvision.train.checkpoint import save_checkpoint
 from genvision.vqvae import VQVAE, VQVAEConfig, VQVAEPriorConfig
-from genvision.vqvae.registry import ENTRIES, build_prior
+from genvision.vqvae.registry import build_prior
 
 TINY_VQ = VQVAEConfig(hidden=16, res_blocks=1, latent_dim=8, num_codes=16, downsample=1)
 TINY_PRIOR = dict(hidden=8, layers=2, first_kernel=3, input_embedding=4)
 
 
 @pytest.fixture
-def vqvae_checkpoint(tmp_path, monkeypatch):
-    """A tiny (untrained) VQ-VAE for 8x8 digits saved as a checkpoint; the vqvae entries registered."""
-    listed = models._entries
-
-    def with_vqvae():
-        entries = listed()
-        return entries + [e for e in ENTRIES if e.name not in {x.name for x in entries}]
-
-    monkeypatch.setattr(models, "_entries", with_vqvae)
+def vqvae_checkpoint(tmp_path, vqvae_registered):
+    """A tiny (untrained) VQ-VAE for 8x8 digits saved as a checkpoint."""
     torch.manual_seed(0)
     vq = VQVAE(TINY_VQ, (1, 8, 8), 10)
     config = {"model": "vqvae", "model_config": dataclasses.asdict(TINY_VQ), "image_shape": [1, 8, 8],

@@ -43,7 +43,7 @@ _MNIST_TRAIN = {"binarize": "dynamic", "data": "mnist5k", "batch_size": 64, "lr"
 
 # Step counts from measured step times on 2 shared CPU cores (README of docs/dvae.md, "Presets"), to fit
 # about 10 minutes each: mixture ~25 ms/step, token dVAE ~0.2 s/step, token prior ~0.25 s/step.
-_MIXTURE_MNIST = {**_MNIST_TRAIN, "components": 10, "hidden": 256, "estimator": "exact", "steps": 6000,
+_MIXTURE_MNIST = {**_MNIST_TRAIN, "components": 10, "hidden": 256, "estimator": "exact", "steps": 6000, "grad_clip": 0.0,
                   "val_every": 1000, "ckpt_every": 1000, "num_samples": 100}
 _TOKENS_MNIST = {**_MNIST_TRAIN, "codes": 128, "hidden": 32, "embed_dim": 32, "downsamples": 2,
                  "anneal_steps": 1500, "kl_warmup": 500, "steps": 2000}
