@@ -123,6 +123,13 @@ class MixtureDVAE(nn.Module):
                 nn.Linear(k + s, hid), nn.ReLU(), nn.Linear(hid, cc * low), nn.ReLU(),
                 nn.Unflatten(1, (cc, h // 4, w // 4)), ConvDecoder(cc, cc, c),
             )
+        # Every component starts as the same decoder: the z-columns of its first layer are zero. Random
+        # columns would give one component a head start on *all* images (mostly background pixels, so a
+        # slightly darker component wins everywhere) and the encoder would send every image to it; equal
+        # components are instead pulled apart by the random, image-specific q(k | x) of the encoder.
+        first = next(m for m in self.decoder.modules() if isinstance(m, nn.Linear))
+        with torch.no_grad():
+            first.weight[:, :k].zero_()
         self.to_logits = nn.Linear(hid, k)
         # q(s | x, k): an MLP of the image features and the (one-hot or relaxed) z -> (mu, logvar).
         self.style = (
