@@ -14,7 +14,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import interleaved, print_table  # noqa: E402
-
 from genvision.data import load_dataset  # noqa: E402
 from genvision.models import get_entry, make_run_spec  # noqa: E402
 from genvision.train.config import TrainConfig  # noqa: E402
