@@ -48,10 +48,11 @@ class RunSpec(NamedTuple):
 def _entries() -> list[ModelEntry]:
     from genvision.autoregressive.registry import ENTRY as pixelcnn
     from genvision.diffusion.registry import ENTRIES as diffusion
+    from genvision.dvae.registry import ENTRIES as dvae
     from genvision.eval.classifier import ENTRY as eval_classifier
     from genvision.vqvae.registry import ENTRIES as vqvae
 
-    return [*diffusion, pixelcnn, *vqvae, eval_classifier]
+    return [*diffusion, pixelcnn, *vqvae, *dvae, eval_classifier]
 
 
 def registry() -> dict[str, ModelEntry]:

@@ -5,7 +5,8 @@ import torch
 import torch.nn.functional as F
 
 from genvision.data import binarize_dynamic, load_dataset
-from genvision.dvae.mixture import MixtureDVAE, MixtureDVAEConfig
+from genvision.dvae import mixture
+from genvision.dvae.mixture import MixtureDVAE, MixtureDVAEConfig, component_init_scale
 from genvision.errors import GenvisionError
 from genvision.eval.likelihood import bernoulli_nll
 
@@ -164,3 +165,18 @@ def test_smoke_training_lowers_the_nll(digits, estimator):
         opt.step()
     after = model.nll(held).mean()  # exact -log p(x): comparable across estimators
     assert after < 0.8 * before, (before, after)
+
+
+def test_component_init_scale_shrinks_with_image_size(monkeypatch):
+    """Large images need close components at init, else one wins every image (docs/dvae.md, Sec. 6)."""
+    assert component_init_scale(64) == 1.0 and component_init_scale(16) == 1.0
+    assert component_init_scale(784) == pytest.approx(8 / 28)
+
+    def first_layer(scale: float) -> torch.Tensor:
+        monkeypatch.setattr(mixture, "component_init_scale", lambda num_dims: scale)
+        torch.manual_seed(0)
+        return MixtureDVAE(MixtureDVAEConfig(components=10, style_dim=3), (1, 28, 28)).decoder[0][0].weight
+
+    scaled, plain = first_layer(8 / 28), first_layer(1.0)
+    torch.testing.assert_close(scaled[:, :10], plain[:, :10] * (8 / 28))
+    torch.testing.assert_close(scaled[:, 10:], plain[:, 10:])  # the style columns keep the default init

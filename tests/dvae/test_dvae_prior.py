@@ -42,7 +42,7 @@ def test_loss_trains_the_prior_only_and_keeps_the_dvae_frozen():
         out["loss"].backward()
         opt.step()
         losses.append(out["loss"].item())
-    assert set(out) == {"loss", "bits_per_token"}
+    assert set(out) == {"loss", "bits_per_code"}
     assert losses[-1] < losses[0]
     for k, v in prior.dvae.state_dict().items():
         assert torch.equal(v, before[k]), k  # weights and the temperature step unchanged

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from genvision.eval.clustering import (
     cluster_accuracy,
+    contingency_matrix,
     hungarian_accuracy,
     majority_vote_accuracy,
     normalized_mutual_info,
@@ -54,7 +55,7 @@ def clustering_report(model: nn.Module, images: Tensor, labels: Tensor, *, batch
     k = getattr(model, "num_components", None)
     # Decided by K, not by the components that happen to be used (cluster_accuracy's rule).
     accuracy = cluster_accuracy(labels, clusters) if k is None else (
-        hungarian if k <= labels.unique().numel() else majority)
+        hungarian if k <= contingency_matrix(labels, clusters).shape[0] else majority)
     return {
         "accuracy": accuracy,
         "nmi": normalized_mutual_info(labels, clusters),

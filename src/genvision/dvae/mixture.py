@@ -74,6 +74,17 @@ class MixtureDVAEConfig:
             raise GenvisionError(f"MixtureDVAEConfig.decoder: only 'bernoulli' is implemented, got {self.decoder!r}")
 
 
+def component_init_scale(num_dims: int) -> float:
+    """Factor on the default init of the decoder's one-hot weights: min(1, 8 / sqrt(D)), D = C * H * W.
+
+    Two components differing by d per pixel give an image a log-likelihood gap with an image-specific part
+    ~ |d| sqrt(D) (which spreads images over components) and a part shared by all images ~ -|d|^2 D (the
+    component nearest the mean image is better for every image: collapse into one component). Shrinking d
+    as 1 / sqrt(D) keeps their ratio at the 8x8 value, where the default init works (docs/dvae.md, Sec. 6).
+    """
+    return min(1.0, 8.0 / math.sqrt(num_dims))
+
+
 def bernoulli_log_prob_table(x01: Tensor, logits: Tensor) -> Tensor:
     """log p(x_b | k) for every image and component: x01 (B, D) in {0, 1}, logits (K, D) -> (B, K) nats.
 
@@ -123,13 +134,11 @@ class MixtureDVAE(nn.Module):
                 nn.Linear(k + s, hid), nn.ReLU(), nn.Linear(hid, cc * low), nn.ReLU(),
                 nn.Unflatten(1, (cc, h // 4, w // 4)), ConvDecoder(cc, cc, c),
             )
-        # Every component starts as the same decoder: the z-columns of its first layer are zero. Random
-        # columns would give one component a head start on *all* images (mostly background pixels, so a
-        # slightly darker component wins everywhere) and the encoder would send every image to it; equal
-        # components are instead pulled apart by the random, image-specific q(k | x) of the encoder.
+        # Components start close together: the one-hot columns of the first decoder layer are shrunk
+        # for large images, else one component starts better on every image and takes them all.
         first = next(m for m in self.decoder.modules() if isinstance(m, nn.Linear))
         with torch.no_grad():
-            first.weight[:, :k].zero_()
+            first.weight[:, :k].mul_(component_init_scale(c * h * w))
         self.to_logits = nn.Linear(hid, k)
         # q(s | x, k): an MLP of the image features and the (one-hot or relaxed) z -> (mu, logvar).
         self.style = (

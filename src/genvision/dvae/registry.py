@@ -41,14 +41,16 @@ _TINY_TRAIN = {"binarize": "dynamic", "data": "digits", "steps": 20, "batch_size
 _MNIST_TRAIN = {"binarize": "dynamic", "data": "mnist5k", "batch_size": 64, "lr": 1e-3, "warmup_steps": 100,
                 "ema_decay": 0.999, "val_every": 500, "ckpt_every": 500}
 
-# Step counts from measured step times on 2 shared CPU cores (README of docs/dvae.md, "Presets"), to fit
-# about 10 minutes each: mixture ~25 ms/step, token dVAE ~0.2 s/step, token prior ~0.25 s/step.
-_MIXTURE_MNIST = {**_MNIST_TRAIN, "components": 10, "hidden": 256, "estimator": "exact", "steps": 6000, "grad_clip": 0.0,
-                  "val_every": 1000, "ckpt_every": 1000, "num_samples": 100}
+# Step counts from step times measured on 2 shared CPU cores (docs/dvae.md, "Presets"), to fit
+# well under 10 minutes each unloaded: mixture ~10-15 ms/step, token dVAE ~45 ms/step, prior ~95 ms/step.
+# grad_clip 0: these sum-over-pixels gradients have norms of 10-500, so a clip at 1 rescales every step; before
+# the component init was scaled (docs/dvae.md, Sec. 6) it tipped a run into collapse.
+_MIXTURE_MNIST = {**_MNIST_TRAIN, "components": 10, "hidden": 256, "estimator": "exact", "steps": 8000,
+                  "grad_clip": 0.0, "val_every": 1000, "ckpt_every": 1000, "num_samples": 100}
 _TOKENS_MNIST = {**_MNIST_TRAIN, "codes": 128, "hidden": 32, "embed_dim": 32, "downsamples": 2,
-                 "anneal_steps": 1500, "kl_warmup": 500, "steps": 2000}
+                 "anneal_steps": 2000, "kl_warmup": 500, "steps": 4000}
 _PRIOR_MNIST = {**_MNIST_TRAIN, "dvae": "runs/dvae-tokens-mnist5k", "arch": "gated", "hidden": 64, "layers": 7,
-                "class_conditional": True, "steps": 2000, "sample_every": 1000, "num_samples": 40}
+                "class_conditional": True, "steps": 3000, "sample_every": 1000, "num_samples": 40}
 
 ENTRIES = [
     ModelEntry(

@@ -11,10 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import torch
-from torch import Tensor, nn
-
-from genvision.autoregressive.model import PixelCNNConfig, PixelCNNModel
+from genvision.autoregressive.code_prior import CodeMapPrior
 from genvision.dvae.token_grid import TokenDVAE
 from genvision.errors import GenvisionError
 
@@ -46,53 +43,26 @@ def load_token_dvae(path: str) -> TokenDVAE:
     return model
 
 
-class TokenPrior(nn.Module):
+class TokenPrior(CodeMapPrior):
     """p(x) = sum over token maps of PixelCNN(tokens [| y]) * decoder; trained on encoded images.
 
-    The frozen dVAE is a submodule (its weights travel in the prior's checkpoints) kept in eval mode.
+    The frozen dVAE is the tokenizer (its weights travel in the prior's checkpoints), kept in eval mode.
     """
 
     def __init__(self, config: TokenPriorConfig, image_shape: tuple[int, int, int], num_classes: int,
                  *, dvae: TokenDVAE | None = None) -> None:
-        super().__init__()
-        self.config = config
         dvae = dvae if dvae is not None else load_token_dvae(config.dvae)
         if tuple(image_shape) != dvae.image_shape:
             raise GenvisionError(f"TokenPrior: the data's images are {tuple(image_shape)} but the dVAE "
                                  f"{config.dvae!r} was trained on {dvae.image_shape}")
         if config.class_conditional and num_classes < 1:
             raise GenvisionError("TokenPrior: class_conditional=True needs labelled data")
-        self.dvae = dvae.requires_grad_(False).eval()
-        h, w = dvae.grid_shape
-        if h != w:
-            raise GenvisionError(f"TokenPrior: the PixelCNN needs a square token grid, got {h}x{w}")
-        self.prior = PixelCNNModel(PixelCNNConfig(
-            arch=config.arch, image_channels=1, image_size=h, hidden=config.hidden, layers=config.layers,
-            output="categorical", levels=dvae.num_codes, first_kernel=config.first_kernel,
-            input_embedding=config.token_embedding,
-            num_classes=num_classes if config.class_conditional else 0,
-        ))
+        super().__init__(dvae, num_codes=dvae.num_codes, code_shape=dvae.grid_shape, arch=config.arch,
+                         hidden=config.hidden, layers=config.layers, first_kernel=config.first_kernel,
+                         input_embedding=config.token_embedding,
+                         num_classes=num_classes if config.class_conditional else 0)
+        self.config = config
 
     @property
-    def num_classes(self) -> int:
-        return self.prior.num_classes
-
-    def train(self, mode: bool = True) -> TokenPrior:
-        super().train(mode)
-        self.dvae.eval()  # frozen: never in training mode (its temperature step must not move)
-        return self
-
-    def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
-        """{"loss": -log p(tokens [| label]) in nats per token map, "bits_per_token"}; batch["image"]
-        (B, C, H, W) in [-1, 1] is tokenised by the frozen dVAE, batch["label"] read if conditional."""
-        tokens = self.dvae.encode_indices(batch["image"])  # no_grad inside
-        out = self.prior.loss({"indices": tokens, **({"label": batch["label"]} if "label" in batch else {})})
-        return {"loss": out["loss"], "bits_per_token": out["bpd"]}
-
-    @torch.no_grad()
-    def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
-               temperature: float = 1.0) -> Tensor:
-        """n images (n, C, H, W) in [-1, 1]: tokens from the PixelCNN (labels (n,) if class-conditional),
-        decoded by the dVAE. temperature scales the PixelCNN's logits (1 = the model)."""
-        tokens = self.prior.sample_indices(n, labels=labels, generator=generator, temperature=temperature)
-        return self.dvae.decode_indices(tokens)
+    def dvae(self) -> TokenDVAE:
+        return self.tokenizer
