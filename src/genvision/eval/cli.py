@@ -16,7 +16,7 @@ from torch import Tensor
 from genvision.errors import GenvisionError
 
 GENERATIVE_DEFAULT = ("fid", "kid", "pr", "accuracy")
-KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "baselines", "classifier-accuracy")
+KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "baselines", "clustering", "classifier-accuracy")
 
 
 def load_samples_npz(path: Path) -> tuple[Tensor, Tensor | None]:
@@ -138,7 +138,9 @@ def run_eval(target: str, args: list[str]) -> int:
                 result.update(model_bits_per_dim(model, config, data=data, split=split, n=n, data_dir=data_dir))
             if "baselines" in metrics:
                 result.update(binary_baselines(config, data=data, split=split, n=n, data_dir=data_dir))
-            sample_metrics = [m for m in metrics if m not in ("bpd", "baselines")]
+            if "clustering" in metrics:
+                result.update(clustering_metrics(model, config, run_dir, data=data, split=split, data_dir=data_dir))
+            sample_metrics = [m for m in metrics if m not in ("bpd", "baselines", "clustering")]
             if sample_metrics:
                 t1 = time.time()
                 images, labels = generate(model, n, seed=seed, batch=batch, options=options)
@@ -200,6 +202,23 @@ def noisy_classifier_by_t(model, out_dir: Path, *, data: str, split: str, data_d
     plt.close(fig)
     print(f"plot {plot}")
     return {"accuracy_by_t": dict(zip(map(str, ts), acc, strict=True)), "accuracy_mean_over_t": sum(acc) / len(acc)}
+
+
+def clustering_metrics(model, config: dict[str, Any], out_dir: Path, *, data: str, split: str,
+                       data_dir: str | None) -> dict[str, Any]:
+    """Unsupervised classes: argmax q(k | x) on held-out images scored against the labels (Hungarian when
+    K <= classes, majority vote otherwise; NMI), and the one-row-per-component figure."""
+    from genvision.data import load_dataset
+    from genvision.dvae.figures import clustering_report, component_rows
+
+    if not hasattr(model, "cluster"):
+        raise GenvisionError(f"model {config['model']!r} has no cluster assignment")
+    real = load_dataset(data, split=split, data_dir=data_dir)
+    x = eval_images(config, data=data, split=split, n=len(real), data_dir=data_dir)
+    report = clustering_report(model, x, real.labels)
+    figure = component_rows(model, out_dir / "components.png", generator=torch.Generator().manual_seed(0))
+    print(f"per-component samples: {figure}")
+    return {f"clustering_{k}": v for k, v in report.items()}
 
 
 def eval_images(config: dict[str, Any], *, data: str, split: str, n: int, data_dir: str | None) -> Tensor:
