@@ -180,9 +180,15 @@ def test_two_process_ddp_matches_one_process(tmp_path, grad_accum):
     single, multi = tmp_path / "single.pt", tmp_path / "multi.pt"
     worker = str(HERE / "ddp_worker.py")
     subprocess.run([sys.executable, worker, str(single), str(grad_accum)], check=True, env=env, timeout=120)
-    subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                    worker, str(multi), str(grad_accum)], check=True, env=env, timeout=180,
-                   capture_output=True)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", worker, str(multi),
+           str(grad_accum)]
+    # One relaunch if the 2-process job fails to start: the gloo rendezvous on loopback failed once in ~10 suite
+    # runs here (not reproducible); the weights comparison below stays exact.
+    for _ in range(2):
+        proc = subprocess.run(cmd, env=env, timeout=180, capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+    assert proc.returncode == 0, proc.stderr[-3000:]
     a = torch.load(single, weights_only=True)
     b = torch.load(multi, weights_only=True)
     for k in a:
