@@ -11,14 +11,6 @@ from genvision.dvae.token_prior import TokenPrior
 from genvision.train.config import TrainConfig
 
 
-@pytest.fixture
-def with_dvae_entries(monkeypatch):
-    """The lead adds ENTRIES to genvision.models._entries; until then, patch them in."""
-    existing = models._entries
-    if not any(e.name == "dvae-mixture" for e in existing()):
-        monkeypatch.setattr(models, "_entries", lambda: [*existing(), *ENTRIES])
-
-
 def test_config_fields_do_not_collide_with_train_or_data_options():
     shared = {f.name for f in dataclasses.fields(TrainConfig)} | {f.name for f in dataclasses.fields(DataConfig)}
     for entry in ENTRIES:
@@ -27,14 +19,14 @@ def test_config_fields_do_not_collide_with_train_or_data_options():
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
-def test_presets_resolve(with_dvae_entries, entry):
+def test_presets_resolve(entry):
     for preset in entry.presets:
         spec = models.make_run_spec(entry.name, preset=preset)
         assert spec.data.binarize == "dynamic"
     assert entry.default_preset in entry.presets
 
 
-def test_train_tokens_then_prior_then_load_and_sample(with_dvae_entries, tmp_path, monkeypatch, capsys):
+def test_train_tokens_then_prior_then_load_and_sample(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     fast = ["--preset=tiny", "--progress=false", "--steps=3", "--bf16=false"]
     assert main(["train", "dvae-mixture", *fast]) == 0

@@ -18,7 +18,7 @@ TINY_PRIOR = dict(hidden=8, layers=2, first_kernel=3, input_embedding=4)
 
 
 @pytest.fixture
-def vqvae_checkpoint(tmp_path, vqvae_registered):
+def vqvae_checkpoint(tmp_path):
     """A tiny (untrained) VQ-VAE for 8x8 digits saved as a checkpoint."""
     torch.manual_seed(0)
     vq = VQVAE(TINY_VQ, (1, 8, 8), 10)

@@ -7,8 +7,6 @@ from genvision.cli import cmd_sample, cmd_train
 from genvision.errors import GenvisionError
 from genvision.models import load_model, make_run_spec
 
-pytestmark = pytest.mark.usefixtures("vqvae_registered")
-
 
 @pytest.mark.parametrize("name", ["vqvae", "vqvae-prior"])
 @pytest.mark.parametrize("preset", ["tiny", "mnist"])
