@@ -156,6 +156,9 @@ class MixtureDVAE(nn.Module):
     def num_components(self) -> int:
         return self.config.components
 
+    # Its likelihood never uses class labels (sample()'s "labels" are component indices): eval reports p(x).
+    label_conditional_likelihood = False
+
     @property
     def num_classes(self) -> int:
         """K: sample(labels=...) takes component indices, so grids get one column per component."""

@@ -257,7 +257,8 @@ def model_bits_per_dim(model, config: dict[str, Any], *, data: str, split: str, 
     x = eval_images(config, data=data, split=split, n=n, data_dir=data_dir)
     device = next(model.parameters()).device
     # A class-conditional model reports -log p(x | y) with the true labels.
-    conditional = int(getattr(model, "num_classes", 0) or 0) > 0
+    conditional = bool(getattr(model, "label_conditional_likelihood",
+                               int(getattr(model, "num_classes", 0) or 0) > 0))
     labels = real.labels[: len(x)] if conditional else None
     num_classes = int(getattr(model, "num_classes", 0) or 0)
 
