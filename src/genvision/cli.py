@@ -5,6 +5,10 @@
   genvision eval RUN|samples.npz [--metrics=...] [--data=...] [--split=val] [--n=N]
   genvision data [NAME]
   genvision models
+  genvision guidance-sweep RUN [--weights=0,1,2,4] [--classifier=NOISY_RUN --scales=0,1,2,4]
+  genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=FILE.png]
+  genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR]
+  genvision demo      (the main job: a small CFG model on mnist5k and its figures)
 """
 
 from __future__ import annotations
