@@ -1,5 +1,5 @@
-"""Step time of each `mnist` preset relative to the DDPM preset, measured interleaved in one process, so the
-ratios hold on a busy machine; multiply by the DDPM step time from bench_trainer.py for seconds.
+"""Step time of each `mnist` preset, measured interleaved in one process, and the training time it implies.
+Run it on a quiet machine: under contention from other processes the ratios were off by 3.6x here.
 
     python benchmarks/bench_presets.py [--models ddpm,pixelcnn,noisy-classifier] [--rounds 3]
 """
@@ -38,7 +38,7 @@ def main() -> None:
     t = interleaved({k: tr.train_step for k, tr in trainers.items()}, rounds=args.rounds)
     base = t.get("ddpm", next(iter(t.values())))
     rows = [{"preset": f"{k}/mnist", "batch": trainers[k].config.batch_size, "s_per_step": v,
-             "x_ddpm_step": v / base, "steps": steps[k], "minutes_at_ratio_x_0.336s": v / base * 0.336 * steps[k] / 60}
+             "x_ddpm_step": v / base, "steps": steps[k], "train_minutes": v * steps[k] / 60}
             for k, v in t.items()]
     print_table(f"preset step times ({torch.get_num_threads()} threads)", rows)
 
