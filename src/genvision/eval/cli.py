@@ -16,7 +16,8 @@ from torch import Tensor
 from genvision.errors import GenvisionError
 
 GENERATIVE_DEFAULT = ("fid", "kid", "pr", "accuracy")
-KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "baselines", "clustering", "classifier-accuracy")
+KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "baselines", "clustering", "reconstruction",
+         "classifier-accuracy")
 
 
 def load_samples_npz(path: Path) -> tuple[Tensor, Tensor | None]:
@@ -140,7 +141,9 @@ def run_eval(target: str, args: list[str]) -> int:
                 result.update(binary_baselines(config, data=data, split=split, n=n, data_dir=data_dir))
             if "clustering" in metrics:
                 result.update(clustering_metrics(model, config, run_dir, data=data, split=split, data_dir=data_dir))
-            sample_metrics = [m for m in metrics if m not in ("bpd", "baselines", "clustering")]
+            if "reconstruction" in metrics:
+                result.update(reconstruction_metrics(model, config, data=data, split=split, n=n, data_dir=data_dir))
+            sample_metrics = [m for m in metrics if m not in ("bpd", "baselines", "clustering", "reconstruction")]
             if sample_metrics:
                 t1 = time.time()
                 images, labels = generate(model, n, seed=seed, batch=batch, options=options)
@@ -202,6 +205,27 @@ def noisy_classifier_by_t(model, out_dir: Path, *, data: str, split: str, data_d
     plt.close(fig)
     print(f"plot {plot}")
     return {"accuracy_by_t": dict(zip(map(str, ts), acc, strict=True)), "accuracy_mean_over_t": sum(acc) / len(acc)}
+
+
+def reconstruction_metrics(model, config: dict[str, Any], *, data: str, split: str, n: int,
+                           data_dir: str | None) -> dict[str, Any]:
+    """MSE / PSNR / SSIM of reconstructions of held-out images, and codebook usage of their code maps, for
+    tokenizers (models with encode_indices / decode_indices and num_codes)."""
+    from genvision.eval.codebook import codebook_stats
+    from genvision.eval.reconstruction import mse, psnr, ssim
+
+    if not (hasattr(model, "encode_indices") and hasattr(model, "decode_indices")):
+        raise GenvisionError(f"model {config['model']!r} does not reconstruct images through codes")
+    x = eval_images(config, data=data, split=split, n=n, data_dir=data_dir)
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        idx = torch.cat([model.encode_indices(c.to(device)).cpu() for c in x.split(250)])
+        rec = torch.cat([model.decode_indices(i.to(device)).float().cpu() for i in idx.split(250)]).clamp(-1, 1)
+    num_codes = int(getattr(model, "num_codes", 0) or model.config.num_codes)
+    stats = codebook_stats(idx, num_codes)
+    return {"recon_mse": float(mse(rec, x)), "recon_psnr": float(psnr(rec, x)), "recon_ssim": float(ssim(rec, x)),
+            "code_usage": stats.usage, "code_perplexity": stats.perplexity, "dead_codes": stats.dead_codes,
+            "code_map_shape": list(idx.shape[1:]), "num_codes": num_codes}
 
 
 def clustering_metrics(model, config: dict[str, Any], out_dir: Path, *, data: str, split: str,
