@@ -1,9 +1,11 @@
 """The two stages through the trainer and the CLI with the tiny presets: train a vqvae, train a prior on its
 codes, sample from the prior; the presets are valid configs."""
 
+import json
+
 import pytest
 
-from genvision.cli import cmd_sample, cmd_train
+from genvision.cli import cmd_eval, cmd_sample, cmd_train
 from genvision.errors import GenvisionError
 from genvision.models import load_model, make_run_spec
 
@@ -21,6 +23,9 @@ def test_train_both_stages_and_sample(tmp_path):
     assert cmd_train("vqvae", common) == 0
     with pytest.raises(GenvisionError, match="does not generate"):
         cmd_sample(str(runs / "vqvae-digits"), ["--n=2", f"--out={tmp_path / 'x.png'}"])
+    assert cmd_eval(str(runs / "vqvae-digits"), ["--metrics=reconstruction", "--n=50"]) == 0
+    rec = json.loads((runs / "vqvae-digits" / "eval.json").read_text())
+    assert 0 < rec["code_usage"] <= 1 and rec["recon_psnr"] > 0 and rec["code_map_shape"] == [4, 4]
     assert cmd_train("vqvae-prior", [*common, f"--vqvae={runs / 'vqvae-digits'}"]) == 0
     out = tmp_path / "samples.png"
     assert cmd_sample(str(runs / "vqvae-prior-digits"), ["--n=4", f"--out={out}", "--temperature=0.8"]) == 0

@@ -223,8 +223,10 @@ def reconstruction_metrics(model, config: dict[str, Any], *, data: str, split: s
         rec = torch.cat([model.decode_indices(i.to(device)).float().cpu() for i in idx.split(250)]).clamp(-1, 1)
     num_codes = int(getattr(model, "num_codes", 0) or model.config.num_codes)
     stats = codebook_stats(idx, num_codes)
-    return {"recon_mse": float(mse(rec, x)), "recon_psnr": float(psnr(rec, x)), "recon_ssim": float(ssim(rec, x)),
-            "code_usage": stats.usage, "code_perplexity": stats.perplexity, "dead_codes": stats.dead_codes,
+    out: dict[str, Any] = {"recon_mse": float(mse(rec, x)), "recon_psnr": float(psnr(rec, x))}
+    if min(x.shape[-2:]) >= 11:  # SSIM's 11x11 Gaussian window (Wang et al. 2004)
+        out["recon_ssim"] = float(ssim(rec, x))
+    return {**out, "code_usage": stats.usage, "code_perplexity": stats.perplexity, "dead_codes": stats.dead_codes,
             "code_map_shape": list(idx.shape[1:]), "num_codes": num_codes}
 
 
