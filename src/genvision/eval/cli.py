@@ -226,6 +226,11 @@ def reconstruction_metrics(model, config: dict[str, Any], *, data: str, split: s
     out: dict[str, Any] = {"recon_mse": float(mse(rec, x)), "recon_psnr": float(psnr(rec, x))}
     if min(x.shape[-2:]) >= 11:  # SSIM's 11x11 Gaussian window (Wang et al. 2004)
         out["recon_ssim"] = float(ssim(rec, x))
+    try:  # the reconstructions' Frechet distance: the floor for the prior's samples through this tokenizer
+        out["recon_frechet_distance"] = score_images(rec, None, metrics=["fid"], data=data, split=split,
+                                                     classifier_path=None, data_dir=data_dir)["frechet_distance"]
+    except GenvisionError:
+        pass  # no evaluation classifier trained for this data set
     return {**out, "code_usage": stats.usage, "code_perplexity": stats.perplexity, "dead_codes": stats.dead_codes,
             "code_map_shape": list(idx.shape[1:]), "num_codes": num_codes}
 
