@@ -13,7 +13,7 @@ from torch import Tensor
 from genvision.errors import GenvisionError
 
 USAGE = ("usage: genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR] [--n=1000] "
-         "[--ks=2,4,16,64,256] [--patches=2,4] [--iters=10] [--seed=0]")
+         "[--ks=2,4,16,64,256] [--patches=2,4] [--iters=10] [--seed=0] [--vqvae=RUN]")
 
 
 def load_image_file(path: Path) -> Tensor:
@@ -57,6 +57,25 @@ def _ints(text: str, key: str) -> list[int]:
     return values
 
 
+def vqvae_operating_point(run: str, images: torch.Tensor) -> tuple[str, float, float]:
+    """(label, bits per pixel, PSNR) of a trained VQ-VAE (or any tokenizer) on the same images: its code map
+    costs h*w*log2(K) bits per image, like the patch code map."""
+    from genvision.eval.reconstruction import psnr
+    from genvision.models import load_model
+
+    model, config = load_model(run)
+    if not hasattr(model, "encode_indices"):
+        raise GenvisionError(f"{run} is a {config['model']!r} run, not a tokenizer (vqvae / dvae-tokens)")
+    with torch.no_grad():
+        idx = model.encode_indices(images)
+        recon = model.decode_indices(idx).float().clamp(-1, 1)
+    k = int(getattr(model, "num_codes", 0) or model.config.num_codes)
+    bpp = idx[0].numel() * math.log2(k) / images[0].numel()
+    value = float(psnr(recon, images))
+    print(f"{config['model']} {run}: {bpp:.4f} bits/pixel, PSNR {value:.2f} dB")
+    return (f"{config['model']} K={k}", bpp, value)
+
+
 def cmd_patch_vq(args: list[str]) -> int:
     """Fit a K-code codebook of p x p patches, print rate and PSNR, write the mosaic and a rate-distortion
     sweep (plot + JSON) to --out (default runs/patch-vq-NAME)."""
@@ -81,6 +100,7 @@ def cmd_patch_vq(args: list[str]) -> int:
     ks = _ints(opts.pop("ks", "2,4,16,64,256"), "ks")
     patches = sorted(set(_ints(opts.pop("patches", "2,4"), "patches")) | {patch})
     out_opt = opts.pop("out", None)
+    vqvae_run = opts.pop("vqvae", None)
     if opts:
         raise GenvisionError(f"unknown options: {', '.join('--' + key for key in opts)}; {USAGE}")
     images, name = load_images(args[0], n=n, seed=seed)
@@ -106,6 +126,7 @@ def cmd_patch_vq(args: list[str]) -> int:
     print(format_table(rows))
     (out / "rate_distortion.json").write_text(json.dumps(
         [{**r, "psnr": None if math.isinf(r["psnr"]) else r["psnr"]} for r in rows], indent=2) + "\n")
-    plot = plot_rate_distortion(rows, out / "rate_distortion.png", title=f"classic VQ on {name}")
+    points = [vqvae_operating_point(vqvae_run, images)] if vqvae_run else []
+    plot = plot_rate_distortion(rows, out / "rate_distortion.png", title=f"classic VQ on {name}", points=points)
     print(f"mosaic {mosaic}\nrate-distortion plot {plot} ({time.time() - t0:.0f}s)")
     return 0

@@ -4,6 +4,7 @@ and the rate-distortion curve (PSNR against bits per pixel, one line per patch s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,11 @@ def save_mosaic(image: Tensor, codebook: PatchCodebook, path: str | Path) -> Pat
     return path
 
 
-def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title: str = "") -> Path:
+def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title: str = "",
+                         points: Sequence[tuple[str, float, float]] = ()) -> Path:
     """PSNR (dB) against bits per pixel, one line per patch size, points labelled with K; rows as returned by
-    rate_distortion_sweep (a dashed line adds the codebook's cost when rows carry bpp_with_codebook)."""
+    rate_distortion_sweep (a dashed line adds the codebook's cost when rows carry bpp_with_codebook).
+    points: other operating points (label, bpp, psnr), e.g. a VQ-VAE's, drawn as stars beside the curves."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for i, p in enumerate(sorted({r["patch"] for r in rows})):
@@ -80,6 +83,9 @@ def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title:
             ax.plot([r["bpp_with_codebook"] for r in sel], ys, ":", color=f"C{i}", alpha=0.6)
         for r, y in zip(sel, ys, strict=True):
             ax.annotate(f"K={r['k']}", (r["bpp"], y), textcoords="offset points", xytext=(4, -9), fontsize=7)
+    for label, bpp, psnr_db in points:
+        ax.plot([bpp], [psnr_db], "*", markersize=12, color="k")
+        ax.annotate(label, (bpp, psnr_db), textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("bits per pixel (code map; dotted: + codebook)")
     ax.set_ylabel("PSNR (dB)")
