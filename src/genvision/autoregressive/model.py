@@ -248,16 +248,7 @@ class PixelCNNModel(nn.Module):
     ) -> Tensor:
         """n images (n, C, H, W) in [-1, 1], pixel by pixel (colour by colour). All methods give the same
         images for the same generator state; "fast" caches activations, "naive" recomputes everything."""
-        v = self._fill(
-            self._empty(n),
-            start=0,
-            labels=labels,
-            cond_map=cond_map,
-            generator=generator,
-            temperature=temperature,
-            method=method,
-        )
-        return self.dist.decode(v)
+        return self.dist.decode(self._sample_values(n, labels, generator, temperature, cond_map, method))
 
     def sample_indices(
         self,
@@ -274,16 +265,13 @@ class PixelCNNModel(nn.Module):
             raise GenvisionError(
                 "PixelCNNModel.sample_indices needs output='categorical' and image_channels=1"
             )
-        v = self._fill(
-            self._empty(n),
-            start=0,
-            labels=labels,
-            cond_map=cond_map,
-            generator=generator,
-            temperature=temperature,
-            method=method,
-        )
-        return v[:, 0].long()
+        return self._sample_values(n, labels, generator, temperature, cond_map, method)[:, 0].long()
+
+    def _sample_values(self, n: int, labels: Tensor | None, generator: torch.Generator | None,
+                       temperature: float, cond_map: Tensor | None, method: SampleMethod) -> Tensor:
+        """(n, C, H, W) values drawn pixel by pixel from an empty image: the shared body of sample*()."""
+        return self._fill(self._empty(n), start=0, labels=labels, cond_map=cond_map, generator=generator,
+                          temperature=temperature, method=method)
 
     def complete(
         self,
