@@ -18,6 +18,7 @@ from genvision.autoregressive.gated import GatedPixelCNN
 from genvision.autoregressive.pixelcnn import PixelCNN
 from genvision.autoregressive.sampling import ParamsAt, naive_params_at, sample_pixels, window_params_at
 from genvision.errors import GenvisionError
+from genvision.nn.classifier_free import classifier_free_mix, drop_labels
 
 SampleMethod = Literal["fast", "window", "naive"]
 Distribution = Bernoulli | Categorical | DiscretizedLogisticMixture
@@ -29,7 +30,9 @@ class PixelCNNConfig:
     output: "bernoulli" (binary images), "categorical" (`levels` per channel; also code maps via
     batch["indices"]), "logistic_mixture" (`mixtures` discretised logistics over `levels` bins).
     input_embedding > 0 (categorical only): feed each level through a learned embedding of that width
-    instead of as a value in [-1, 1] (code maps have no order)."""
+    instead of as a value in [-1, 1] (code maps have no order).
+    p_uncond > 0 (class-conditional only): train with the label dropped to a null label with this
+    probability, so sampling can use classifier-free guidance (`guidance_weight`)."""
 
     arch: Literal["pixelcnn", "gated"] = "pixelcnn"
     image_channels: int = 1
@@ -44,6 +47,7 @@ class PixelCNNConfig:
     first_kernel: int = 7
     kernel: int = 3
     input_embedding: int = 0
+    p_uncond: float = 0.0
 
     def __post_init__(self) -> None:
         if self.arch not in ("pixelcnn", "gated"):
@@ -59,6 +63,10 @@ class PixelCNNConfig:
                 raise GenvisionError(f"PixelCNNConfig.{name} must be >= 0, got {getattr(self, name)}")
         if self.levels < 2:
             raise GenvisionError(f"PixelCNNConfig.levels must be >= 2, got {self.levels}")
+        if not 0.0 <= self.p_uncond < 1.0:
+            raise GenvisionError(f"PixelCNNConfig.p_uncond must be in [0, 1), got {self.p_uncond}")
+        if self.p_uncond > 0 and self.num_classes == 0:
+            raise GenvisionError("PixelCNNConfig.p_uncond > 0 needs a class-conditional model (num_classes > 0)")
         if self.input_embedding and self.output != "categorical":
             raise GenvisionError("PixelCNNConfig.input_embedding needs output='categorical'")
 
@@ -92,7 +100,8 @@ class PixelCNNModel(nn.Module):
             data_channels=data_channels,
             first_kernel=config.first_kernel,
             kernel=config.kernel,
-            num_classes=config.num_classes,
+            # one more embedding row, the null label, when trained for classifier-free guidance
+            num_classes=config.num_classes + (1 if config.p_uncond > 0 else 0),
             cond_channels=config.cond_channels,
         )
 
@@ -133,9 +142,11 @@ class PixelCNNModel(nn.Module):
         self, labels: Tensor | None, cond_map: Tensor | None, n: int
     ) -> tuple[Tensor | None, Tensor | None]:
         cfg = self.config
+        # the null label (index num_classes) is valid in a model trained with label dropout
+        valid = cfg.num_classes + (1 if cfg.p_uncond > 0 else 0)
         if cfg.num_classes == 0:
             labels = None
-        elif labels is None or labels.shape != (n,) or labels.min() < 0 or labels.max() >= cfg.num_classes:
+        elif labels is None or labels.shape != (n,) or labels.min() < 0 or labels.max() >= valid:
             got = None if labels is None else tuple(labels.shape)
             raise GenvisionError(
                 f"PixelCNNModel: labels must be ({n},) int64 in [0, {cfg.num_classes}), got {got}"
@@ -180,8 +191,17 @@ class PixelCNNModel(nn.Module):
         """Exact -log p(x) in nats per image (B,), one forward pass. x: (B, C, H, W) in [-1, 1]."""
         return -self.log_prob(x, labels=labels)
 
+    @property
+    def null_label(self) -> int:
+        """The label index of the unconditional model (exists when p_uncond > 0)."""
+        return self.config.num_classes
+
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
-        """{"loss": mean NLL in nats per image, "bpd": the same in bits per dimension (C * H * W dims)}."""
+        """{"loss": mean NLL in nats per image, "bpd": the same in bits per dimension (C * H * W dims)}.
+        With p_uncond > 0 some labels are dropped to the null label (CFG training, Ho & Salimans Alg. 1)."""
+        labels = batch.get("label")
+        if labels is not None and self.config.num_classes > 0 and self.config.p_uncond > 0:
+            batch = {**batch, "label": drop_labels(labels, self.config.p_uncond, self.null_label)}
         nll = -self.log_prob(batch).mean()
         dims = self.config.image_channels * self.config.image_size**2
         return {"loss": nll, "bpd": nll / (dims * math.log(2))}
@@ -203,6 +223,27 @@ class PixelCNNModel(nn.Module):
             f"PixelCNNModel: sampling method must be 'fast', 'window' or 'naive', got {method!r}"
         )
 
+    def _guided_params_at(
+        self, method: str, x: Tensor, labels: Tensor | None, cond_map: Tensor | None, weight: float
+    ) -> ParamsAt:
+        """Classifier-free guided parameters: the conditional and null-label halves run as one batch of 2n
+        and their logits are mixed, (1 + w) l_c - w l_u (CFG Eq. 6; see nn/classifier_free.py)."""
+        if labels is None or self.config.p_uncond <= 0:
+            raise GenvisionError(
+                "guidance_weight needs a class-conditional PixelCNN trained with label dropout (p_uncond > 0)"
+            )
+        if self.config.output == "logistic_mixture":
+            raise GenvisionError("guidance_weight works with bernoulli/categorical logits, not logistic_mixture")
+        both = torch.cat([labels, torch.full_like(labels, self.null_label)])
+        maps = None if cond_map is None else torch.cat([cond_map, cond_map])
+        inner = self._params_at(method, torch.cat([x, x]), both, maps)
+
+        def params_at(x_now: Tensor, i: int, j: int) -> Tensor:
+            cond, uncond = inner(torch.cat([x_now, x_now]), i, j).chunk(2)
+            return classifier_free_mix(cond, uncond, weight)
+
+        return params_at
+
     @torch.no_grad()
     def _fill(
         self,
@@ -214,12 +255,16 @@ class PixelCNNModel(nn.Module):
         generator: torch.Generator | None,
         temperature: float,
         method: str,
+        guidance_weight: float = 0.0,
     ) -> Tensor:
         if temperature <= 0:
             raise GenvisionError(f"PixelCNNModel: temperature must be > 0, got {temperature}")
         labels, cond_map = self._conditions(labels, cond_map, v.shape[0])
         x = self.to_input(v)
-        params_at = self._params_at(method, x, labels, cond_map)
+        if guidance_weight == 0.0:
+            params_at = self._params_at(method, x, labels, cond_map)
+        else:
+            params_at = self._guided_params_at(method, x, labels, cond_map, guidance_weight)
         return sample_pixels(
             params_at,
             self.dist,
@@ -245,10 +290,13 @@ class PixelCNNModel(nn.Module):
         temperature: float = 1.0,
         cond_map: Tensor | None = None,
         method: SampleMethod = "fast",
+        guidance_weight: float = 0.0,
     ) -> Tensor:
         """n images (n, C, H, W) in [-1, 1], pixel by pixel (colour by colour). All methods give the same
-        images for the same generator state; "fast" caches activations, "naive" recomputes everything."""
-        return self.dist.decode(self._sample_values(n, labels, generator, temperature, cond_map, method))
+        images for the same generator state; "fast" caches activations, "naive" recomputes everything.
+        guidance_weight w > 0: classifier-free guidance (needs a model trained with p_uncond > 0)."""
+        values = self._sample_values(n, labels, generator, temperature, cond_map, method, guidance_weight)
+        return self.dist.decode(values)
 
     def sample_indices(
         self,
@@ -259,19 +307,22 @@ class PixelCNNModel(nn.Module):
         temperature: float = 1.0,
         cond_map: Tensor | None = None,
         method: SampleMethod = "fast",
+        guidance_weight: float = 0.0,
     ) -> Tensor:
         """n code maps (n, H, W) int64 in [0, levels) (categorical, one channel: a VQ-VAE prior)."""
         if self.config.output != "categorical" or self.config.image_channels != 1:
             raise GenvisionError(
                 "PixelCNNModel.sample_indices needs output='categorical' and image_channels=1"
             )
-        return self._sample_values(n, labels, generator, temperature, cond_map, method)[:, 0].long()
+        values = self._sample_values(n, labels, generator, temperature, cond_map, method, guidance_weight)
+        return values[:, 0].long()
 
     def _sample_values(self, n: int, labels: Tensor | None, generator: torch.Generator | None,
-                       temperature: float, cond_map: Tensor | None, method: SampleMethod) -> Tensor:
+                       temperature: float, cond_map: Tensor | None, method: SampleMethod,
+                       guidance_weight: float = 0.0) -> Tensor:
         """(n, C, H, W) values drawn pixel by pixel from an empty image: the shared body of sample*()."""
         return self._fill(self._empty(n), start=0, labels=labels, cond_map=cond_map, generator=generator,
-                          temperature=temperature, method=method)
+                          temperature=temperature, method=method, guidance_weight=guidance_weight)
 
     def complete(
         self,
@@ -284,6 +335,7 @@ class PixelCNNModel(nn.Module):
         temperature: float = 1.0,
         cond_map: Tensor | None = None,
         method: SampleMethod = "fast",
+        guidance_weight: float = 0.0,
     ) -> Tensor:
         """Keep the top `observed_rows` rows of x_observed (B, C, H, W) in [-1, 1] and sample the rest:
         (B, n_samples, C, H, W) in [-1, 1]; labels (B,) and cond_map (B, ...) per observed image."""
@@ -305,6 +357,7 @@ class PixelCNNModel(nn.Module):
             generator=generator,
             temperature=temperature,
             method=method,
+            guidance_weight=guidance_weight,
         )
         out = self.dist.decode(v)
         out[:, :, :observed_rows] = x_observed.repeat_interleave(n_samples, 0)[:, :, :observed_rows]

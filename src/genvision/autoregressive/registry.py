@@ -14,6 +14,7 @@ from genvision.models import ModelEntry
 class PixelCNNSampleOptions:
     temperature: float = 1.0
     method: str = "fast"  # fast (cached activations) | window | naive: identical samples
+    guidance_weight: float = 0.0  # classifier-free guidance w (models trained with p_uncond > 0)
 
 
 def _build(cfg: PixelCNNConfig, image_shape: tuple[int, int, int], num_classes: int) -> PixelCNNModel:

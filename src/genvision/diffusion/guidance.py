@@ -19,6 +19,7 @@ import torch
 from torch import Tensor
 
 from genvision.errors import GenvisionError
+from genvision.nn.classifier_free import classifier_free_mix
 
 EpsFn = Callable[[Tensor, Tensor], Tensor]
 Denoiser = Callable[[Tensor, Tensor, Tensor | None], Tensor]  # (x_t, t, labels or None) -> eps
@@ -51,7 +52,7 @@ def classifier_free_eps(denoise: Denoiser, labels: Tensor, *, null_label: int, w
 
     def eps_fn(x: Tensor, t: Tensor) -> Tensor:
         eps_c, eps_u = denoise(torch.cat([x, x]), torch.cat([t, t]), both).chunk(2)
-        return eps_u + (1.0 + weight) * (eps_c - eps_u)
+        return classifier_free_mix(eps_c, eps_u, weight)
 
     return eps_fn
 

@@ -20,6 +20,7 @@ from genvision.diffusion.samplers import ddim_sample, ddpm_sample
 from genvision.diffusion.schedule import NoiseSchedule
 from genvision.diffusion.unet import UNet, UNetConfig
 from genvision.errors import GenvisionError
+from genvision.nn.classifier_free import drop_labels
 
 
 @dataclass(frozen=True)
@@ -114,10 +115,7 @@ class DiffusionModel(nn.Module):
         x_t = self.schedule.q_sample(x0, t, noise)  # Eq. 4
         labels = None
         if self.num_classes > 0:
-            labels = batch["label"]
-            if self.cfg.p_uncond > 0:
-                drop = torch.rand(b, device=x0.device) < self.cfg.p_uncond
-                labels = torch.where(drop, torch.full_like(labels, self.null_label), labels)
+            labels = drop_labels(batch["label"], self.cfg.p_uncond, self.null_label)
         out, v_raw = self._forward(x_t, t, labels)
         if v_raw is not None:  # L_hybrid = L_simple + λ L_vlb (Nichol & Dhariwal 2021, Eq. 16)
             hybrid = hybrid_loss(self.schedule, x0, x_t, t, noise, model_output=out, v_raw=v_raw,
