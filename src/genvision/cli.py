@@ -8,6 +8,7 @@
   genvision guidance-sweep RUN [--weights=0,1,2,4] [--classifier=NOISY_RUN --scales=0,1,2,4]
   genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=FILE.png]
   genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR]
+  genvision report [RUN|pretrained:NAME ...] [--out=report/] [--n=16] [--seed=0] [--steps=10] [--measure]
   genvision demo      (the main job: a small CFG model on mnist5k and its figures)
 """
 
@@ -131,11 +132,21 @@ def cmd_data(args: list[str]) -> int:
 
 
 def cmd_models() -> int:
+    from genvision import pretrained
     from genvision.models import registry
 
+    print("Models (genvision train MODEL [--preset=P]):")
     for name, entry in registry().items():
         presets = ", ".join(entry.presets) or "-"
-        print(f"{name:18s} {entry.description} [presets: {presets}]")
+        print(f"  {name:18s} {entry.description} [presets: {presets}]")
+    names = pretrained.shipped()
+    print("\nShipped pretrained models (use pretrained:NAME wherever a run folder goes):" if names else
+          "\nNo pretrained models are shipped in this installation (make pretrained builds them).")
+    for name in names:
+        info = pretrained.info(name)
+        print(f"  {name:24s} {info['parameters'] / 1e6:5.2f}M params, {info['weights_bytes'] / 1e6:4.1f} MB, "
+              f"{info['description']}")
+        print(f"  {'':24s} {pretrained.headline(info['metrics'])}")
     return 0
 
 

@@ -180,3 +180,36 @@ def test_component_init_scale_shrinks_with_image_size(monkeypatch):
     scaled, plain = first_layer(8 / 28), first_layer(1.0)
     torch.testing.assert_close(scaled[:, :10], plain[:, :10] * (8 / 28))
     torch.testing.assert_close(scaled[:, 10:], plain[:, 10:])  # the style columns keep the default init
+
+
+def test_affine_style_warps_only():
+    """style_decoder='affine': s = 0 (and the zero init) leaves the component image as it is; a pure shift
+    theta = [[1, 0, t], [0, 1, 0]] moves it by t * W / 2 pixels (affine_grid's [-1, 1] coordinates)."""
+    torch.manual_seed(0)
+    model = MixtureDVAE(MixtureDVAEConfig(components=3, hidden=8, style_dim=6, style_decoder="affine"), (1, 8, 8))
+    z = torch.eye(3)
+    plain = model.decoder(z).float()
+    torch.testing.assert_close(model.decode(z, torch.randn(3, 6)), plain, atol=1e-5, rtol=1e-5)  # A = 0 at init
+    with torch.no_grad():
+        model.to_affine.weight.zero_()
+        model.to_affine.bias.copy_(torch.tensor([0.0, 0.0, 0.5, 0.0, 0.0, 0.0]))  # x_in = x_out + 0.5: 2 px
+    shifted = model.decode(z, torch.zeros(3, 6))
+    torch.testing.assert_close(shifted[..., :, :-2], plain[..., :, 2:], atol=1e-5, rtol=1e-5)
+    assert model.decoder[0][0].in_features == 3  # the decoder never sees s
+    out = model.loss({"image": torch.where(torch.rand(4, 1, 8, 8) < 0.3, 1.0, -1.0)})
+    assert torch.isfinite(out["loss"]) and model.nll(torch.ones(2, 1, 8, 8), samples=3).shape == (2,)
+    with pytest.raises(GenvisionError, match="style_dim"):
+        MixtureDVAEConfig(style_decoder="affine")
+
+
+def test_kl_warmup_weights_the_kl_from_zero():
+    model = _model(kl_warmup=10).train()
+    x = _images()
+    first = model.loss({"image": x})
+    assert first["beta"].item() == 0.0
+    torch.testing.assert_close(first["loss"], first["recon"])
+    for _ in range(10):
+        model.loss({"image": x})
+    done = model.loss({"image": x})
+    assert done["beta"].item() == 1.0
+    torch.testing.assert_close(done["loss"], done["recon"] + done["kl"])

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genvision.dvae.gumbel import gumbel_softmax, kl_categorical, temperature
+from genvision.dvae.gumbel import cosine_warmup, gumbel_softmax, kl_categorical, temperature
 from genvision.dvae.networks import ConvDecoder, ConvEncoder, mlp
 from genvision.errors import GenvisionError
 from genvision.eval.likelihood import bernoulli_nll, importance_weighted_nll
@@ -38,7 +38,12 @@ class MixtureDVAEConfig:
     of `conv_channels`, 4x downsampling, and a hidden layer of `hidden`). style_dim: width of an extra
     Gaussian latent beside the one-hot z (0 disables). estimator: exact | gumbel | st_gumbel.
     tau_schedule: exponential (max(tau_min, tau0 exp(-tau_rate t))) | cosine (tau0 -> tau_min over
-    anneal_steps); the relaxed estimators only. learn_prior: learn the mixing logits w (else uniform)."""
+    anneal_steps); the relaxed estimators only. learn_prior: learn the mixing logits w (else uniform).
+    style_decoder: how the style latent enters the decoder. "concat": [one_hot(k), s] into the decoder, so s
+    can carry anything (and often takes over the class); "affine": the decoder sees only k and s moves its
+    output through a 2-D affine warp (theta = I + A s), so s can only slant, shift and scale a component's
+    image: a transformation-invariant mixture (Frey & Jojic 2003). kl_warmup: the KL terms' weight rises
+    from 0 to 1 over this many steps (a half cosine), so q(k|x) can commit before the KL pulls it to p(k)."""
 
     components: int = 10
     network: Literal["mlp", "conv"] = "mlp"
@@ -53,6 +58,8 @@ class MixtureDVAEConfig:
     anneal_steps: int = 10_000
     decoder: Literal["bernoulli"] = "bernoulli"
     learn_prior: bool = True
+    style_decoder: Literal["concat", "affine"] = "concat"
+    kl_warmup: int = 0
 
     def __post_init__(self) -> None:
         if self.components < 2:
@@ -70,6 +77,13 @@ class MixtureDVAEConfig:
             raise GenvisionError(f"MixtureDVAEConfig.tau_schedule: unknown schedule {self.tau_schedule!r}")
         if not 0 < self.tau_min <= self.tau0:
             raise GenvisionError(f"MixtureDVAEConfig: need 0 < tau_min <= tau0, got {self.tau_min}, {self.tau0}")
+        if self.style_decoder not in ("concat", "affine"):
+            raise GenvisionError(f"MixtureDVAEConfig.style_decoder must be 'concat' or 'affine', "
+                                 f"got {self.style_decoder!r}")
+        if self.style_decoder == "affine" and self.style_dim == 0:
+            raise GenvisionError("MixtureDVAEConfig.style_decoder='affine' needs style_dim > 0")
+        if self.kl_warmup < 0:
+            raise GenvisionError(f"MixtureDVAEConfig.kl_warmup must be >= 0, got {self.kl_warmup}")
         if self.decoder != "bernoulli":
             raise GenvisionError(f"MixtureDVAEConfig.decoder: only 'bernoulli' is implemented, got {self.decoder!r}")
 
@@ -120,9 +134,10 @@ class MixtureDVAE(nn.Module):
         self.image_shape = tuple(image_shape)
         c, h, w = self.image_shape
         k, s, hid = config.components, config.style_dim, config.hidden
+        dec_in = k if config.style_decoder == "affine" else k + s  # an affine style warps, it is not an input
         if config.network == "mlp":
             self.encoder: nn.Module = nn.Sequential(nn.Flatten(), mlp(c * h * w, hid, hid), nn.ReLU())
-            self.decoder: nn.Module = nn.Sequential(mlp(k + s, hid, c * h * w), nn.Unflatten(1, self.image_shape))
+            self.decoder: nn.Module = nn.Sequential(mlp(dec_in, hid, c * h * w), nn.Unflatten(1, self.image_shape))
         else:
             if h % 4 or w % 4:
                 raise GenvisionError(f"MixtureDVAE network='conv' needs H, W divisible by 4, got {h}x{w}")
@@ -131,7 +146,7 @@ class MixtureDVAE(nn.Module):
                 ConvEncoder(c, cc, cc), nn.Flatten(), nn.Linear(cc * low, hid), nn.ReLU()
             )
             self.decoder = nn.Sequential(
-                nn.Linear(k + s, hid), nn.ReLU(), nn.Linear(hid, cc * low), nn.ReLU(),
+                nn.Linear(dec_in, hid), nn.ReLU(), nn.Linear(hid, cc * low), nn.ReLU(),
                 nn.Unflatten(1, (cc, h // 4, w // 4)), ConvDecoder(cc, cc, c),
             )
         # Components start close together: the one-hot columns of the first decoder layer are shrunk
@@ -144,6 +159,11 @@ class MixtureDVAE(nn.Module):
         self.style = (
             nn.Sequential(nn.Linear(hid + k, hid), nn.ReLU(), nn.Linear(hid, 2 * s)) if s else None
         )
+        # theta = I + A s: zero-initialised, so every component starts unwarped
+        self.to_affine = nn.Linear(s, 6) if config.style_decoder == "affine" else None
+        if self.to_affine is not None:
+            nn.init.zeros_(self.to_affine.weight)
+            nn.init.zeros_(self.to_affine.bias)
         if config.learn_prior:
             self.prior_logits = nn.Parameter(torch.zeros(k))
         else:
@@ -196,8 +216,20 @@ class MixtureDVAE(nn.Module):
 
     def decode(self, z: Tensor, s: Tensor | None = None) -> Tensor:
         """Bernoulli logits (N, C, H, W), float32, of p(x | z[, s]); z: (N, K) one-hot or relaxed."""
-        inp = z if s is None else torch.cat([z, s.to(z.dtype)], dim=1)
-        return self.decoder(inp).float()
+        if self.to_affine is None:
+            inp = z if s is None else torch.cat([z, s.to(z.dtype)], dim=1)
+            return self.decoder(inp).float()
+        return self.warp(self.decoder(z).float(), s)
+
+    def warp(self, logits: Tensor, s: Tensor | None) -> Tensor:
+        """The component image moved by the affine map theta = I + A s (2x3, in the [-1, 1] coordinates of
+        F.affine_grid): logits (N, C, H, W) -> (N, C, H, W); s None or 0 -> unchanged."""
+        if s is None:
+            return logits
+        n = logits.shape[0]
+        theta = torch.eye(2, 3, device=logits.device).expand(n, 2, 3) + self.to_affine(s.float()).view(n, 2, 3)
+        grid = F.affine_grid(theta, list(logits.shape), align_corners=False)
+        return F.grid_sample(logits, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
     # ---- training objective ---------------------------------------------------------------------
     def _exact(self, x01: Tensor, feats: Tensor, q_logits: Tensor) -> tuple[Tensor, Tensor]:
@@ -230,8 +262,9 @@ class MixtureDVAE(nn.Module):
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """Negative ELBO in nats per image (mean over the batch), from batch["image"] only.
 
-        {"loss": recon + kl, "recon": E_q[-log p(x | z)], "kl": KL(q || prior), "tau": the temperature
-        (0 for the exact estimator, which relaxes nothing)}.
+        {"loss": recon + beta kl, "recon": E_q[-log p(x | z)], "kl": KL(q || prior), "tau": the temperature
+        (0 for the exact estimator, which relaxes nothing), "beta": the KL weight (1 after kl_warmup steps;
+        the loss is the negative ELBO from then on)}.
         """
         x = batch["image"]
         x01 = (x > 0).float()
@@ -243,10 +276,12 @@ class MixtureDVAE(nn.Module):
         else:
             tau = self.tau()
             recon, kl = self._relaxed(x01, feats, q_logits, tau)
+        beta = cosine_warmup(int(self.step), total=self.config.kl_warmup, final=1.0)
         if self.training:
             self.step += 1
         recon, kl = recon.mean(), kl.mean()
-        return {"loss": recon + kl, "recon": recon, "kl": kl, "tau": torch.tensor(tau, device=x.device)}
+        return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "tau": torch.tensor(tau, device=x.device),
+                "beta": torch.tensor(beta, device=x.device)}
 
     # ---- inference, likelihood, sampling --------------------------------------------------------
     @torch.no_grad()

@@ -88,8 +88,22 @@ def score_images(images: Tensor, labels: Tensor | None, *, metrics: list[str], d
 
 
 def run_eval(target: str, args: list[str]) -> int:
-    from genvision.config import apply_overrides, parse_key_values
+    """`genvision eval`: measure, print a table, write the JSON."""
     from genvision.eval.table import format_table
+
+    result, out_path = evaluate_target(target, args)
+    rows = [{"metric": k, "value": v} for k, v in result.items()
+            if isinstance(v, float | int) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))]
+    print(format_table(rows))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out_path}")
+    return 0
+
+
+def evaluate_target(target: str, args: list[str]) -> tuple[dict[str, Any], Path]:
+    """The metrics of a run / checkpoint / pretrained:NAME / samples.npz, and where `eval` writes them."""
+    from genvision.config import apply_overrides, parse_key_values
 
     opts = parse_key_values(args)
     metrics_opt = opts.pop("metrics", None)
@@ -126,6 +140,9 @@ def run_eval(target: str, args: list[str]) -> int:
         result.update(model=config["model"], data=data)
         run_dir = path if path.is_dir() else (path.parent.parent if path.parent.name == "checkpoints"
                                               else path.parent)
+        if target.startswith("pretrained:"):  # the package is read-only: figures go beside --out or to ./eval-NAME/
+            run_dir = Path(out_opt).parent if out_opt else Path(f"eval-{target.split(':', 1)[1]}")
+            run_dir.mkdir(parents=True, exist_ok=True)
         out_path = run_dir / "eval.json"
         if config["model"] == "eval-classifier":
             result.update(evaluate_classifier(model, data=data, split=split, data_dir=data_dir))
@@ -142,7 +159,8 @@ def run_eval(target: str, args: list[str]) -> int:
             if "clustering" in metrics:
                 result.update(clustering_metrics(model, config, run_dir, data=data, split=split, data_dir=data_dir))
             if "reconstruction" in metrics:
-                result.update(reconstruction_metrics(model, config, data=data, split=split, n=n, data_dir=data_dir))
+                result.update(reconstruction_metrics(model, config, data=data, split=split, n=n, data_dir=data_dir,
+                                                     classifier_path=classifier))
             sample_metrics = [m for m in metrics if m not in ("bpd", "baselines", "clustering", "reconstruction")]
             if sample_metrics:
                 t1 = time.time()
@@ -151,14 +169,7 @@ def run_eval(target: str, args: list[str]) -> int:
                 result.update(score_images(images, labels, metrics=sample_metrics, data=data, split=split,
                                            classifier_path=classifier, data_dir=data_dir))
     result["seconds"] = round(time.time() - t0, 1)
-    rows = [{"metric": k, "value": v} for k, v in result.items()
-            if isinstance(v, float | int) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))]
-    print(format_table(rows))
-    out_path = Path(out_opt) if out_opt else out_path
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out_path}")
-    return 0
+    return result, (Path(out_opt) if out_opt else out_path)
 
 
 def evaluate_classifier(model, *, data: str, split: str, data_dir: str | None) -> dict[str, Any]:
@@ -208,7 +219,7 @@ def noisy_classifier_by_t(model, out_dir: Path, *, data: str, split: str, data_d
 
 
 def reconstruction_metrics(model, config: dict[str, Any], *, data: str, split: str, n: int,
-                           data_dir: str | None) -> dict[str, Any]:
+                           data_dir: str | None, classifier_path: str | None = None) -> dict[str, Any]:
     """MSE / PSNR / SSIM of reconstructions of held-out images, and codebook usage of their code maps, for
     tokenizers (models with encode_indices / decode_indices and num_codes)."""
     from genvision.eval.codebook import codebook_stats
@@ -227,8 +238,9 @@ def reconstruction_metrics(model, config: dict[str, Any], *, data: str, split: s
     if min(x.shape[-2:]) >= 11:  # SSIM's 11x11 Gaussian window (Wang et al. 2004)
         out["recon_ssim"] = float(ssim(rec, x))
     try:  # the reconstructions' Frechet distance: the floor for the prior's samples through this tokenizer
-        out["recon_frechet_distance"] = score_images(rec, None, metrics=["fid"], data=data, split=split,
-                                                     classifier_path=None, data_dir=data_dir)["frechet_distance"]
+        scored = score_images(rec, None, metrics=["fid"], data=data, split=split, classifier_path=classifier_path,
+                              data_dir=data_dir)
+        out["recon_frechet_distance"] = scored["frechet_distance"]
     except GenvisionError:
         pass  # no evaluation classifier trained for this data set
     return {**out, "code_usage": stats.usage, "code_perplexity": stats.perplexity, "dead_codes": stats.dead_codes,

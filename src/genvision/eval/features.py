@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -21,15 +22,26 @@ class ClassifierOutputs(NamedTuple):
     logits: Tensor  # (N, K)
 
 
-def default_classifier_path(data: str) -> Path:
-    return Path("runs") / f"eval-classifier-{data}"
+def default_classifier_path(data: str) -> Path | str:
+    """runs/eval-classifier-DATA if it was trained here, else the shipped classifier for mnist5k."""
+    from genvision import pretrained
+
+    local = Path("runs") / f"eval-classifier-{data}"
+    if not local.exists() and data == "mnist5k" and "eval-classifier-mnist" in pretrained.shipped():
+        return "pretrained:eval-classifier-mnist"
+    return local
 
 
 def load_classifier(target: str | Path | None, *, data: str = "mnist5k"):
-    """The evaluation classifier of a run folder / checkpoint (default: runs/eval-classifier-DATA)."""
+    """The evaluation classifier of a run folder / checkpoint / pretrained:NAME (default: runs/eval-classifier-DATA,
+    or the shipped one when that was never trained)."""
+    from genvision import pretrained
     from genvision.models import load_model
 
-    path = Path(target) if target else default_classifier_path(data)
+    path = target or default_classifier_path(data)
+    if pretrained.is_pretrained(path):
+        path = pretrained.resolve(str(path))
+    path = Path(path)
     if not path.exists():
         raise GenvisionError(
             f"no evaluation classifier at {path}: train one with `genvision train eval-classifier "
@@ -52,6 +64,16 @@ def classify(classifier, images: Tensor, *, batch_size: int = 500) -> Classifier
     return ClassifierOutputs(torch.cat(feats), torch.cat(logits))
 
 
+def refstats_dir(classifier_ckpt: Path) -> Path:
+    """Beside the classifier's run folder; for a shipped classifier (read-only package) the user cache,
+    $GENVISION_CACHE or ~/.cache/genvision."""
+    from genvision.pretrained import WEIGHTS_DIR
+
+    if classifier_ckpt.resolve().parent == WEIGHTS_DIR.resolve():
+        return Path(os.environ.get("GENVISION_CACHE", Path.home() / ".cache" / "genvision")) / "refstats"
+    return classifier_ckpt.parent.parent / "refstats"
+
+
 class ReferenceStats(NamedTuple):
     stats: FeatureStats
     features: Tensor  # (N, D), kept for KID and precision/recall
@@ -60,7 +82,8 @@ class ReferenceStats(NamedTuple):
 def reference_stats(classifier, classifier_ckpt: Path, *, data: str, split: str,
                     data_dir: str | None = None) -> ReferenceStats:
     """Features of a real split, cached beside the classifier checkpoint per (dataset, split, checkpoint)."""
-    cache = classifier_ckpt.parent.parent / "refstats" / f"{data}-{split}-{classifier_ckpt.stem}.safetensors"
+    name = f"{data}-{split}-{classifier_ckpt.stem}-{classifier_ckpt.stat().st_size}.safetensors"
+    cache = refstats_dir(classifier_ckpt) / name
     if cache.exists():
         try:
             t = load_file(str(cache))

@@ -168,7 +168,11 @@ def prune_checkpoints(run_dir: str | Path, *, keep: int) -> None:
 
 
 def resolve_checkpoint(target: str | Path) -> Path:
-    """A checkpoint file, or the newest checkpoint of a run folder."""
+    """A checkpoint file, the newest checkpoint of a run folder, or a shipped model (pretrained:NAME)."""
+    from genvision import pretrained
+
+    if pretrained.is_pretrained(target):
+        return pretrained.resolve(str(target))
     target = Path(target)
     if target.is_file():
         return target

@@ -1,0 +1,103 @@
+"""The shipped pretrained models: every checkpoint loads and samples deterministically, the metrics JSON beside
+it matches what `genvision eval` measures now, and the whole set fits the size budget."""
+
+
+import numpy as np
+import pytest
+import torch
+
+from genvision import pretrained
+from genvision.cli import main
+from genvision.data import load_dataset
+from genvision.errors import GenvisionError
+from genvision.eval.cli import evaluate_target
+from genvision.models import load_model
+
+SHIPPED = pretrained.shipped()
+FAST = {"ddpm": {"steps": 4}, "cfg": {"steps": 4, "guidance_weight": 3.0}}  # few DDIM steps: a quick check
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENVISION_CACHE", str(tmp_path / "cache"))  # never write into the package or ~
+
+
+def _real(n: int) -> torch.Tensor:
+    return load_dataset("mnist5k", split="val").float_images()[:n]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_loads_and_is_deterministic(name):
+    model, config = load_model(f"pretrained:{name}")
+    assert config["model"] == pretrained.spec(name).model
+    c, h, w = config["image_shape"]
+    with torch.no_grad():
+        if config["model"] == "eval-classifier":
+            outs = [model(_real(3)) for _ in range(2)]
+            assert outs[0].shape == (3, 10)
+        elif config["model"] == "noisy-classifier":
+            t = torch.tensor([0, 500, 999])
+            outs = [model(_real(3), t) for _ in range(2)]
+            assert outs[0].shape == (3, 10)
+        elif not hasattr(model, "sample"):  # tokenizers: a round trip through the code map
+            outs = [model.decode_indices(model.encode_indices(_real(3))) for _ in range(2)]
+            assert outs[0].shape == (3, c, h, w) and outs[0].min() >= -1.5 and outs[0].max() <= 1.5
+        else:
+            labels = torch.tensor([3, 7]) if int(getattr(model, "num_classes", 0) or 0) else None
+            opts = FAST.get(config["model"], {})
+            outs = [model.sample(2, labels=labels, generator=torch.Generator().manual_seed(0), **opts)
+                    for _ in range(2)]
+            assert outs[0].shape == (2, c, h, w)
+            assert outs[0].min() >= -1 and outs[0].max() <= 1 and torch.isfinite(outs[0]).all()
+    assert torch.equal(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_metrics_json_matches_eval(name, tmp_path):
+    info = pretrained.info(name)
+    for key in ("command", "commit", "seed", "train_device", "parameters", "weights_bytes", "metrics", "curve"):
+        assert key in info, key
+    assert info["command"].startswith(f"genvision train {info['model']} ")
+    result, _ = evaluate_target(f"pretrained:{name}", [*info["check"]["args"], f"--out={tmp_path / 'e.json'}"])
+    stored = info["check"]["metrics"]
+    assert stored, "the check evaluation measured nothing"
+    for key, value in stored.items():
+        assert result[key] == pytest.approx(value, rel=0.05, abs=0.02), key
+
+
+def test_shipped_weights_fit_the_budget():
+    total = sum(pretrained.weights_path(n).stat().st_size for n in SHIPPED)
+    assert total <= 30e6
+
+
+def test_cli_sample_pretrained_cfg_with_guidance(tmp_path):
+    if "cfg-mnist" not in SHIPPED:
+        pytest.skip("cfg-mnist is not shipped")
+    out = tmp_path / "x.npz"
+    args = ["sample", "pretrained:cfg-mnist", "--label", "7", "--guidance-weight", "3", "--n=2", "--steps=4"]
+    assert main([*args, f"--out={out}"]) == 0
+    assert main([*args, f"--out={tmp_path / 'y.npz'}"]) == 0
+    a, b = np.load(out), np.load(tmp_path / "y.npz")
+    assert np.array_equal(a["images"], b["images"]) and (a["labels"] == 7).all()
+
+
+def test_unknown_or_missing_pretrained_is_one_line(capsys):
+    with pytest.raises(GenvisionError, match="no pretrained model 'nope'"):
+        load_model("pretrained:nope")
+    assert main(["sample", "pretrained:nope", "--out=x.png"]) == 2
+    assert "no pretrained model" in capsys.readouterr().err
+
+
+def test_models_lists_shipped_with_metrics(capsys):
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for name in SHIPPED:
+        assert name in out
+        assert pretrained.headline(pretrained.info(name)["metrics"]) in out
+
+
+def test_info_of_a_corrupt_json_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", tmp_path)
+    (tmp_path / "ddpm-mnist.json").write_text("{not json")
+    with pytest.raises(GenvisionError, match="not valid JSON"):
+        pretrained.info("ddpm-mnist")
