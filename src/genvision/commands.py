@@ -1,4 +1,4 @@
-"""Commands beyond train/sample/eval/data/models: guidance-sweep and demo."""
+"""Commands beyond train/sample/eval/data/models: guidance-sweep, demo, complete, patch-vq and report."""
 
 from __future__ import annotations
 
@@ -126,14 +126,9 @@ def cmd_complete(args: list[str]) -> int:
     labels_all = load_dataset(config["data"]["data"], split="val").labels
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n_img]
     x, labels = x[pick], (labels_all[pick] if getattr(model, "num_classes", 0) else None)
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        done = model.complete(x.to(device), observed_rows=rows, n_samples=n_samples,
-                              labels=None if labels is None else labels.to(device),
-                              generator=torch.Generator(device=device).manual_seed(seed)).cpu()
-    occluded = x.clone()
-    occluded[:, :, rows:] = -0.5  # grey marks the hidden part
-    grid = torch.cat([occluded[:, None], done, x[:, None]], dim=1).flatten(0, 1)
+    from genvision.autoregressive.completion import completion_grid
+
+    grid = completion_grid(model, x, labels=labels, observed_rows=rows, n_samples=n_samples, seed=seed)
     path = save_grid(grid, out, nrow=n_samples + 2, scale=2)
     print(f"completion grid (occluded | {n_samples} completions | original): {path}")
     return 0
@@ -141,6 +136,7 @@ def cmd_complete(args: list[str]) -> int:
 
 def extra_commands() -> dict[str, Callable[[list[str]], int]]:
     from genvision.quantize.cli import cmd_patch_vq
+    from genvision.report import cmd_report
 
     return {"guidance-sweep": cmd_guidance_sweep, "demo": cmd_demo, "complete": cmd_complete,
-            "patch-vq": cmd_patch_vq}
+            "patch-vq": cmd_patch_vq, "report": cmd_report}

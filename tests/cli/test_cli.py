@@ -56,3 +56,12 @@ def test_data_listing(capsys):
     assert rc == 0 and "mnist5k" in out and "cifar10" in out
     rc, out, _ = _run(capsys, "data", "digits")
     assert rc == 0 and "10" in out
+
+
+def test_train_class_conditional_with_no_sample_grid(tmp_path):
+    """num_samples=0 turns the sample grid off (a class-conditional model once crashed on empty labels)."""
+    from genvision.cli import main
+
+    args = ["train", "cfg", "--preset=tiny", "--steps=2", "--num_samples=0", f"--runs_dir={tmp_path}", "--name=r"]
+    assert main(args) == 0
+    assert not (tmp_path / "r" / "samples").exists() or not any((tmp_path / "r" / "samples").iterdir())

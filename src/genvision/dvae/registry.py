@@ -47,7 +47,7 @@ _MNIST_TRAIN = {"binarize": "dynamic", "data": "mnist5k", "batch_size": 64, "lr"
 # the component init was scaled (docs/dvae.md, Sec. 6) it tipped a run into collapse.
 _MIXTURE_MNIST = {**_MNIST_TRAIN, "components": 10, "hidden": 256, "estimator": "exact", "steps": 8000,
                   "grad_clip": 0.0, "val_every": 1000, "ckpt_every": 1000, "num_samples": 100}
-_TOKENS_MNIST = {**_MNIST_TRAIN, "codes": 128, "hidden": 32, "embed_dim": 32, "downsamples": 2,
+_TOKENS_MNIST = {**_MNIST_TRAIN, "codes": 64, "hidden": 32, "embed_dim": 32, "downsamples": 2,
                  "anneal_steps": 2000, "kl_warmup": 500, "steps": 4000}
 _PRIOR_MNIST = {**_MNIST_TRAIN, "dvae": "runs/dvae-tokens-mnist5k", "arch": "gated", "hidden": 64, "layers": 7,
                 "class_conditional": True, "steps": 3000, "sample_every": 1000, "num_samples": 40}

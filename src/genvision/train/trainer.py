@@ -233,7 +233,7 @@ class Trainer:
     @torch.no_grad()
     def write_samples(self) -> Path | None:
         model = self.ema.model
-        if self.run_dir is None or not self.dist.is_main or not hasattr(model, "sample"):
+        if self.run_dir is None or not self.dist.is_main or not hasattr(model, "sample") or self.config.num_samples < 1:
             return None
         from genvision.viz.grid import save_grid
 

@@ -1,0 +1,79 @@
+"""Figures of the discrete-latent models: tokenizer reconstructions (VQ-VAE, token dVAE, and the first stage
+of a prior), classic patch VQ beside the VQ-VAE (codebook mosaic, rate-distortion), the mixture dVAE's
+samples per component."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from genvision.report.page import Figure, Item
+from genvision.report.targets import ReportOptions, ReportTarget, held_out_images
+
+PATCH_VQ_KS = (4, 16, 64)
+PATCH_VQ_PATCHES = (2, 4)
+PATCH_VQ_IMAGES = 64
+
+
+def paired_rows(top: Tensor, bottom: Tensor, *, per_row: int) -> Tensor:
+    """Interleave two image batches (N, C, H, W) in chunks of per_row: a row of `top`, then the matching row
+    of `bottom`, and so on; N is cut to a multiple of per_row."""
+    rows = max(1, len(top) // per_row)
+    a = top[:rows * per_row].reshape(rows, 1, per_row, *top.shape[1:])
+    b = bottom[:rows * per_row].reshape(rows, 1, per_row, *bottom.shape[1:])
+    return torch.cat([a, b], dim=1).flatten(0, 2)
+
+
+def reconstructions(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
+    """Held-out images above their reconstructions through the code map (a prior: through its tokenizer)."""
+    from genvision.viz.grid import save_grid
+
+    tokenizer = getattr(t.model, "tokenizer", t.model)
+    per_row = min(opts.n, 8)
+    x, _ = held_out_images(t, max(per_row, opts.n // per_row * per_row), seed=opts.seed)
+    with torch.no_grad():
+        idx = tokenizer.encode_indices(x)
+        recon = tokenizer.decode_indices(idx).float().clamp(-1, 1)
+    grid = paired_rows(x, recon, per_row=per_row)
+    path = save_grid(grid, opts.figure_path(t, "reconstructions"), nrow=per_row, scale=2,
+                     row_labels=["real", "recon"] * (len(grid) // (2 * per_row)))
+    h, w = idx.shape[1:]
+    k = int(getattr(tokenizer, "num_codes", 0) or getattr(getattr(tokenizer, "config", None), "num_codes", 0))
+    bits = f", {h * w * math.log2(k):.0f} bits per image" if k > 1 else ""
+    stage = "its frozen tokenizer's " if tokenizer is not t.model else ""
+    return [Figure(path, f"Held-out images (rows 'real') and {stage}reconstructions from a {h}x{w} code map "
+                         f"(K={k or '?'}{bits}).")]
+
+
+def patch_vq(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
+    """Classic VQ on a few real images: k-means codebook + code map mosaic, and PSNR against bits per pixel
+    for a few K and patch sizes, with this VQ-VAE's operating point on the same images."""
+    from genvision.quantize.cli import load_images, vqvae_operating_point
+    from genvision.quantize.patch_vq import fit_patch_codebook, rate_distortion_sweep
+    from genvision.quantize.patch_vq_figures import plot_rate_distortion, save_mosaic
+
+    images, name = load_images(t.data, n=PATCH_VQ_IMAGES, seed=opts.seed)
+    gen = torch.Generator().manual_seed(opts.seed)
+    book = fit_patch_codebook(images, k=16, patch=4, iters=10, generator=gen)
+    mosaic = save_mosaic(images[0], book, opts.figure_path(t, "patch-vq-mosaic"))
+    rows = rate_distortion_sweep(images, PATCH_VQ_KS, PATCH_VQ_PATCHES, iters=10, generator=gen)
+    point = vqvae_operating_point(t.target, images)
+    plot = plot_rate_distortion(rows, opts.figure_path(t, "rate-distortion"), points=[point],
+                                title=f"classic VQ vs this VQ-VAE on {len(images)} {name} images")
+    return [Figure(mosaic, f"Classic patch VQ (k-means, K=16 codes of 4x4 pixels, fitted on {len(images)} "
+                           f"{name} images): an image, its code map, its decoding and the codebook."),
+            Figure(plot, f"Rate vs distortion of patch VQ for K={', '.join(map(str, PATCH_VQ_KS))} (fitted and "
+                         f"measured on the same {len(images)} images), and the VQ-VAE (star).")]
+
+
+def components(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
+    """One row per mixture component k of draws x ~ p(x | k), labelled with p(k)."""
+    from genvision.dvae.figures import component_rows
+
+    per_row = min(opts.n, 10)
+    path = component_rows(t.model, opts.figure_path(t, "components"), per_row=per_row,
+                          generator=torch.Generator().manual_seed(opts.seed))
+    return [Figure(path, f"Samples per mixture component (rows, labelled k: p(k)), {per_row} draws each: the "
+                         "components are learned without labels.")]
