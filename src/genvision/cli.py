@@ -4,7 +4,7 @@
   genvision sample RUN|CHECKPOINT --n N [--label K] --out FILE.png|FILE.npz [--seed S] [--option=value ...]
   genvision eval RUN|samples.npz [--metrics=...] [--data=...] [--split=val] [--n=N]
   genvision data [NAME]
-  genvision models
+  genvision models [--markdown]   (registered models; shipped pretrained:NAME models with their figures)
   genvision guidance-sweep RUN [--weights=0,1,2,4] [--classifier=NOISY_RUN --scales=0,1,2,4]
   genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=FILE.png]
   genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR]
@@ -131,9 +131,15 @@ def cmd_data(args: list[str]) -> int:
     return 0
 
 
-def cmd_models() -> int:
+def cmd_models(args: list[str] | None = None) -> int:
     from genvision import pretrained
     from genvision.models import registry
+
+    if args and args != ["--markdown"]:
+        raise GenvisionError("usage: genvision models [--markdown]")
+    if args:
+        print(pretrained.markdown_table())
+        return 0
 
     print("Models (genvision train MODEL [--preset=P]):")
     for name, entry in registry().items():
@@ -172,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         if cmd == "data":
             return cmd_data(rest)
         if cmd == "models":
-            return cmd_models()
+            return cmd_models(rest)
         from genvision.commands import extra_commands
 
         extra = extra_commands()

@@ -51,6 +51,8 @@ def test_label_dropout_trains_the_null_embedding():
     # the horizontal stack feeds the output, so every layer's h-conditioning sees the null label's loss
     null_rows = [layer.h_cond.label_bias.weight.grad[3] for layer in model.net.stack]
     assert null_rows and all(row.abs().sum() > 0 for row in null_rows)
+    model.eval()  # validation: the conditional NLL, no label dropped
+    torch.testing.assert_close(model.loss(batch)["loss"], model.nll(batch["image"], labels=batch["label"]).mean())
     plain = tiny()  # without dropout there is no null row at all
     assert all(m.label_bias.weight.shape[0] == 3 for m in plain.modules() if getattr(m, "label_bias", None))
 

@@ -198,9 +198,10 @@ class PixelCNNModel(nn.Module):
 
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """{"loss": mean NLL in nats per image, "bpd": the same in bits per dimension (C * H * W dims)}.
-        With p_uncond > 0 some labels are dropped to the null label (CFG training, Ho & Salimans Alg. 1)."""
+        With p_uncond > 0 and in training mode some labels are dropped to the null label (CFG training, Ho &
+        Salimans Alg. 1); in eval mode (validation) the loss is the conditional NLL."""
         labels = batch.get("label")
-        if labels is not None and self.config.num_classes > 0 and self.config.p_uncond > 0:
+        if self.training and labels is not None and self.config.num_classes > 0 and self.config.p_uncond > 0:
             batch = {**batch, "label": drop_labels(labels, self.config.p_uncond, self.null_label)}
         nll = -self.log_prob(batch).mean()
         dims = self.config.image_channels * self.config.image_size**2

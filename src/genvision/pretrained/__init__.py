@@ -136,3 +136,21 @@ def headline(metrics: dict[str, Any]) -> str:
     parts = [fmt.format(metrics[key]) for key, fmt in HEADLINE
              if isinstance(metrics.get(key), int | float) and not isinstance(metrics.get(key), bool)]
     return ", ".join(parts) or "-"
+
+
+def _train_time(info: dict[str, Any]) -> str:
+    seconds = info.get("train_seconds")
+    where = info.get("train_device", "cpu")
+    if seconds is None:
+        return f"{where}: see note"
+    return f"{seconds / 60:.1f} min ({where})"
+
+
+def markdown_table() -> str:
+    """The README's table of shipped models, from the JSON beside each checkpoint."""
+    rows = ["| pretrained:NAME | params | file | trained | measured | command |", "|---|---|---|---|---|---|"]
+    for name in shipped():
+        info_ = info(name)
+        rows.append(f"| `{name}` | {info_['parameters'] / 1e6:.2f}M | {info_['weights_bytes'] / 1e6:.1f} MB | "
+                    f"{_train_time(info_)} | {headline(info_['metrics'])} | `{info_['command']}` |")
+    return "\n".join(rows)
