@@ -213,3 +213,17 @@ def test_kl_warmup_weights_the_kl_from_zero():
     done = model.loss({"image": x})
     assert done["beta"].item() == 1.0
     torch.testing.assert_close(done["loss"], done["recon"] + done["kl"])
+
+
+def test_usage_divergence_is_kl_of_the_batch_average_to_uniform():
+    from genvision.dvae.mixture import usage_divergence
+
+    assert usage_divergence(torch.zeros(4, 5)).item() == pytest.approx(0.0, abs=1e-6)  # uniform q
+    one = torch.full((4, 5), -30.0)
+    one[:, 2] = 30.0  # every image confidently in component 2
+    assert usage_divergence(one).item() == pytest.approx(math.log(5), abs=1e-5)
+    spread = torch.full((5, 5), -30.0).fill_diagonal_(30.0)  # each image its own component: q_bar uniform
+    assert usage_divergence(spread).item() == pytest.approx(0.0, abs=1e-5)
+    model = _model(usage_weight=2.0)
+    out = model.loss({"image": _images()})
+    torch.testing.assert_close(out["loss"], out["recon"] + out["kl"] + 2.0 * out["usage"])

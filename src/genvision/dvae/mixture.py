@@ -60,6 +60,8 @@ class MixtureDVAEConfig:
     learn_prior: bool = True
     style_decoder: Literal["concat", "affine"] = "concat"
     kl_warmup: int = 0
+    init_scale: float = 0.0  # factor on the one-hot columns' init; 0: component_init_scale(C * H * W)
+    usage_weight: float = 0.0  # lambda of the batch usage term lambda * KL(mean_b q(k|x_b) || Uniform(K))
 
     def __post_init__(self) -> None:
         if self.components < 2:
@@ -82,6 +84,10 @@ class MixtureDVAEConfig:
                                  f"got {self.style_decoder!r}")
         if self.style_decoder == "affine" and self.style_dim == 0:
             raise GenvisionError("MixtureDVAEConfig.style_decoder='affine' needs style_dim > 0")
+        if self.usage_weight < 0:
+            raise GenvisionError(f"MixtureDVAEConfig.usage_weight must be >= 0, got {self.usage_weight}")
+        if self.init_scale < 0:
+            raise GenvisionError(f"MixtureDVAEConfig.init_scale must be >= 0, got {self.init_scale}")
         if self.kl_warmup < 0:
             raise GenvisionError(f"MixtureDVAEConfig.kl_warmup must be >= 0, got {self.kl_warmup}")
         if self.decoder != "bernoulli":
@@ -120,6 +126,17 @@ def gaussian_log_prob(s: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
     return -0.5 * ((s - mu).pow(2) * torch.exp(-logvar) + logvar + LOG_2PI).sum(-1)
 
 
+def usage_divergence(q_logits: Tensor) -> Tensor:
+    """KL(q_bar || Uniform(K)) = log K - H(q_bar) of the batch's average posterior q_bar = mean_b q(k | x_b).
+
+    The ELBO's KL term splits as E_x KL(q(k|x) || p) = I_q(x; k) + KL(q_bar || p) (Hoffman & Johnson 2016);
+    weighting the second part up (usage_weight) penalises putting every image in one component, which the
+    relaxed estimators otherwise do (docs/dvae.md, Sec. 6c). q_logits: (B, K) -> scalar, in nats.
+    """
+    q_bar = q_logits.float().softmax(1).mean(0)
+    return math.log(q_bar.numel()) + (q_bar * q_bar.clamp_min(1e-12).log()).sum()
+
+
 class MixtureDVAE(nn.Module):
     """The categorical-latent VAE on binary images x: (B, C, H, W) in {-1, 1} (pixels > 0 count as 1).
 
@@ -153,7 +170,7 @@ class MixtureDVAE(nn.Module):
         # for large images, else one component starts better on every image and takes them all.
         first = next(m for m in self.decoder.modules() if isinstance(m, nn.Linear))
         with torch.no_grad():
-            first.weight[:, :k].mul_(component_init_scale(c * h * w))
+            first.weight[:, :k].mul_(config.init_scale or component_init_scale(c * h * w))
         self.to_logits = nn.Linear(hid, k)
         # q(s | x, k): an MLP of the image features and the (one-hot or relaxed) z -> (mu, logvar).
         self.style = (
@@ -280,7 +297,9 @@ class MixtureDVAE(nn.Module):
         if self.training:
             self.step += 1
         recon, kl = recon.mean(), kl.mean()
-        return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "tau": torch.tensor(tau, device=x.device),
+        usage = usage_divergence(q_logits)
+        loss = recon + beta * kl + self.config.usage_weight * usage
+        return {"loss": loss, "recon": recon, "kl": kl, "usage": usage, "tau": torch.tensor(tau, device=x.device),
                 "beta": torch.tensor(beta, device=x.device)}
 
     # ---- inference, likelihood, sampling --------------------------------------------------------
