@@ -47,11 +47,11 @@ _MNIST_TRAIN = {"binarize": "dynamic", "data": "mnist5k", "batch_size": 64, "lr"
 # the component init was scaled (docs/dvae.md, Sec. 6) it tipped a run into collapse.
 _MIXTURE_MNIST = {**_MNIST_TRAIN, "components": 10, "hidden": 256, "estimator": "exact", "steps": 8000,
                   "grad_clip": 0.0, "val_every": 1000, "ckpt_every": 1000, "num_samples": 100}
-# The clustering preset: a 6-d style that can only warp a component (docs/dvae.md, Sec. 6b).
-_MIXTURE_AFFINE = {**_MIXTURE_MNIST, "style_dim": 6, "style_decoder": "affine"}
-# Gumbel-softmax (Jang et al.'s exponential annealing to 0.5) needs the batch usage term, or every image goes
-# to one component (docs/dvae.md, Sec. 6c).
-_RELAXED = {"tau_min": 0.5, "tau_rate": 3e-4, "usage_weight": 20.0}
+# The clustering preset: a 6-d style that can only warp a component (docs/dvae.md, Sec. 6b) and the batch
+# usage term (Sec. 6c), which the relaxed estimators need (else every image goes to one component) and which
+# lifts the exact estimator from 74% to 93% clustering accuracy at K = 10 (Sec. 9).
+_MIXTURE_AFFINE = {**_MIXTURE_MNIST, "style_dim": 6, "style_decoder": "affine", "usage_weight": 20.0}
+_RELAXED = {"tau_min": 0.5, "tau_rate": 3e-4}  # Jang et al.'s exponential annealing, to 0.5
 _TOKENS_MNIST = {**_MNIST_TRAIN, "codes": 64, "hidden": 32, "embed_dim": 32, "downsamples": 2,
                  "anneal_steps": 2000, "kl_warmup": 500, "steps": 4000}
 _PRIOR_MNIST = {**_MNIST_TRAIN, "dvae": "runs/dvae-tokens-mnist5k", "arch": "gated", "hidden": 64, "layers": 7,

@@ -145,7 +145,7 @@ def build(spec: PretrainedSpec, *, from_run: Path | None = None, train_seconds: 
         "seed": config["train"]["seed"],
         "steps": config["train"]["steps"],
         "commit": commit(),
-        "train_device": train_device or config["train"].get("device", "cpu"),
+        "train_device": train_device or _device(config["train"].get("device", "cpu")),
         "train_seconds": None if train_seconds is None else round(train_seconds, 1),
         "train_note": train_note,
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -160,6 +160,15 @@ def build(spec: PretrainedSpec, *, from_run: Path | None = None, train_seconds: 
     pretrained.info_path(spec.name).write_text(json.dumps(info, indent=1) + "\n")
     print(f"[{spec.name}] wrote {path} ({path.stat().st_size / 1e6:.2f} MB) and {pretrained.info_path(spec.name)}")
     return info
+
+
+def _device(configured: str) -> str:
+    """The device a run with this config trained on ("auto" resolves as the trainer does)."""
+    if configured != "auto":
+        return configured
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
 
 
 def _scalars(d: dict[str, Any]) -> dict[str, float]:
