@@ -101,3 +101,11 @@ def test_info_of_a_corrupt_json_is_one_line(tmp_path, monkeypatch):
     (tmp_path / "ddpm-mnist.json").write_text("{not json")
     with pytest.raises(GenvisionError, match="not valid JSON"):
         pretrained.info("ddpm-mnist")
+
+
+def test_every_catalog_model_is_shipped():
+    assert SHIPPED == [s.name for s in pretrained.CATALOG]
+    for name in SHIPPED:  # a prior's frozen first stage is read from the shipped one, not from runs/
+        config = load_model(f"pretrained:{name}")[1]
+        for key, dep in pretrained.spec(name).depends:
+            assert config["model_config"][key] == f"pretrained:{dep}"
