@@ -66,6 +66,9 @@ ENTRIES = [
             "mnist": _MIXTURE_AFFINE,
             "mnist-gumbel": {**_MIXTURE_AFFINE, **_RELAXED, "estimator": "gumbel"},
             "mnist-st": {**_MIXTURE_AFFINE, **_RELAXED, "estimator": "st_gumbel"},
+            # DALL-E's annealing: cosine from 1 to 1/16 over the run
+            "mnist-gumbel-cosine": {**_MIXTURE_AFFINE, "estimator": "gumbel", "tau_schedule": "cosine",
+                                    "tau_min": 1 / 16, "anneal_steps": 8000},
             "mnist-plain": _MIXTURE_MNIST,
             "mnist-style": {**_MIXTURE_MNIST, "style_dim": 16},
         },

@@ -63,7 +63,7 @@ CATALOG: tuple[PretrainedSpec, ...] = (
     PretrainedSpec("vqvae-prior-mnist", "vqvae-prior", "class-conditional Gated PixelCNN over VQ-VAE codes",
                    depends=(("vqvae", "vqvae-mnist"),),
                    eval_args=(("--metrics=fid,pr,accuracy", _N),), check_args=("--metrics=accuracy", "--n=20")),
-    PretrainedSpec("dvae-mixture-mnist", "dvae-mixture", "mixture dVAE, K=10 one-hot latent, exact ELBO",
+    PretrainedSpec("dvae-mixture-mnist", "dvae-mixture", "mixture dVAE, K=10 one-hot latent + affine style, exact ELBO",
                    eval_args=(("--metrics=clustering,bpd", _N),), check_args=("--metrics=bpd", "--n=50")),
     PretrainedSpec("dvae-tokens-mnist", "dvae-tokens", "DALL-E style token dVAE, 7x7 tokens",
                    eval_args=(("--metrics=reconstruction", _N),), check_args=("--metrics=reconstruction", "--n=50")),
