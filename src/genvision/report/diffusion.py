@@ -127,6 +127,12 @@ def classifier_guidance(t: ReportTarget, targets: list[ReportTarget], opts: Repo
         path = add_title(plot_tradeoff(rows, "classifier_scale", opts.figure_path(t, "guided-tradeoff")), source)
         items.append(Figure(path, f"Classifier guidance trade-off ({source}); with few samples the Frechet "
                                   "distance is dominated by its small-sample bias."))
+    elif rows := stored_sweep(t.metrics, "classifier_scale"):
+        source = "stored evaluation, " + str(t.metrics.get("classifier_guidance_sweep_note", "n=500 per point"))
+        path = add_title(plot_tradeoff(rows, "classifier_scale", opts.figure_path(t, "guided-tradeoff")),
+                         source[:110])
+        items.append(Figure(path, f"Classifier guidance: class accuracy, precision/recall and Frechet distance "
+                                  f"against the scale s ({source})."))
     else:
         items.append(Note("Accuracy against the guidance scale is not measured by default (slow on a CPU); "
                           "the accuracy-over-t plot above is the stored evidence. --measure adds it."))
