@@ -22,11 +22,11 @@ demo: $(STAMP)
 	$(BIN)/genvision demo
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs/scripts
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=10
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs/scripts
 
 # Retrain every shipped model with its recorded command and fixed seed, then export and measure it
 # (about 1.5-2 hours on 2 CPU cores; see README). `make pretrained-NAME` rebuilds one, e.g. pretrained-ddpm-mnist.
