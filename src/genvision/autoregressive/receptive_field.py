@@ -46,17 +46,15 @@ def receptive_field_maps(*, image_size: int = 15, seed: int = 0) -> dict[str, tu
 def plot_receptive_field(path: str | Path, *, image_size: int = 15, seed: int = 0) -> Path:
     """Save the two dependence maps side by side: blue = dependence (log scale), orange = blind spot
     (earlier pixels within the reach that have no influence), grey = later pixels, red = the pixel."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    from genvision.viz.plots import pyplot, save_figure
 
     maps = receptive_field_maps(image_size=image_size, seed=seed)
     c = image_size // 2
     index = np.arange(image_size * image_size).reshape(image_size, image_size)
     before = index < c * image_size + c
-    fig, axes = plt.subplots(1, len(maps), figsize=(5 * len(maps), 5.2))
+    fig, axes = pyplot().subplots(1, len(maps), figsize=(5 * len(maps), 5.2))
     for ax, (name, (dep, field)) in zip(axes, maps.items(), strict=True):
         d = dep.numpy()
         seen = d > 0
@@ -80,11 +78,7 @@ def plot_receptive_field(path: str | Path, *, image_size: int = 15, seed: int = 
         ax.set_yticks([])
     fig.suptitle("d output(centre) / d input: blue = dependence (darker = stronger), orange = blind spot")
     fig.tight_layout(rect=(0, 0, 1, 0.95))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, tight=False)
 
 
 if __name__ == "__main__":

@@ -51,14 +51,15 @@ def class_by_weight_grid(model, path: Path, *, values: Sequence[float], option: 
                      col_labels=[label_fmt.format(v) for v in values])
 
 
-def plot_tradeoff(rows: list[dict[str, Any]], option: str, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_tradeoff(rows: list[dict[str, Any]], option: str, path: Path, *, title: str = "") -> Path:
+    """Accuracy / precision / recall (left) and Frechet distance (right) against the guidance value; title: e.g.
+    how many samples each point stands for."""
+    from genvision.viz.plots import pyplot, save_figure
 
     xs = [r[option] for r in rows]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (ax1, ax2) = pyplot().subplots(1, 2, figsize=(9, 3.6 if title else 3.4))
+    if title:
+        fig.suptitle(title, fontsize=9)
     ax1.plot(xs, [r["accuracy"] for r in rows], "o-", label="classifier accuracy")
     ax1.plot(xs, [r["precision"] for r in rows], "s--", label="precision")
     ax1.plot(xs, [r["recall"] for r in rows], "^--", label="recall")
@@ -68,11 +69,7 @@ def plot_tradeoff(rows: list[dict[str, Any]], option: str, path: Path) -> Path:
     ax2.plot(xs, [r["frechet_distance"] for r in rows], "o-", color="C3")
     ax2.set_xlabel(option)
     ax2.set_ylabel("Frechet distance (eval features)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def write_sweep(rows: list[dict[str, Any]], out_dir: Path, name: str, option: str) -> tuple[Path, Path]:

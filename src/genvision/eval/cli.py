@@ -134,12 +134,12 @@ def evaluate_target(target: str, args: list[str]) -> tuple[dict[str, Any], Path]
         out_path = path.with_suffix(".eval.json")
     else:
         from genvision.models import get_entry, load_model
+        from genvision.train.run_folder import run_folder
 
         model, config = load_model(target, device=device)
         data = data or config["data"]["data"]
         result.update(model=config["model"], data=data)
-        run_dir = path if path.is_dir() else (path.parent.parent if path.parent.name == "checkpoints"
-                                              else path.parent)
+        run_dir = run_folder(path)
         if target.startswith("pretrained:"):  # the package is read-only: figures go beside --out or to ./eval-NAME/
             run_dir = Path(out_opt).parent if out_opt else Path(f"eval-{target.split(':', 1)[1]}")
             run_dir.mkdir(parents=True, exist_ok=True)
@@ -200,20 +200,10 @@ def noisy_classifier_by_t(model, out_dir: Path, *, data: str, split: str, data_d
     acc = model.accuracy_by_timestep(real.float_images().to(device), real.labels.to(device), ts,
                                      generator=torch.Generator(device=device).manual_seed(0))
     print(format_table([{"t": t, "accuracy": a} for t, a in zip(ts, acc, strict=True)]))
-    import matplotlib
+    from genvision.viz.plots import plot_series
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot(ts, acc, "o-")
-    ax.set_xlabel("timestep t")
-    ax.set_ylabel(f"accuracy on q(x_t | x_0), {split}")
-    ax.set_ylim(0, 1.02)
-    fig.tight_layout()
-    plot = out_dir / "accuracy_by_t.png"
-    fig.savefig(plot, dpi=110)
-    plt.close(fig)
+    plot = plot_series(ts, {"accuracy": acc}, out_dir / "accuracy_by_t.png", xlabel="timestep t",
+                       ylabel=f"accuracy on q(x_t | x_0), {split}", ylim=(0, 1.02))
     print(f"plot {plot}")
     return {"accuracy_by_t": dict(zip(map(str, ts), acc, strict=True)), "accuracy_mean_over_t": sum(acc) / len(acc)}
 

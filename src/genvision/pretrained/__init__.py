@@ -140,7 +140,8 @@ def headline(metrics: dict[str, Any]) -> str:
     return ", ".join(parts) or "-"
 
 
-def _train_time(info: dict[str, Any]) -> str:
+def train_time(info: dict[str, Any]) -> str:
+    """'6.0 min (cuda)', or 'cpu: see note' when the JSON records no time (its note says why)."""
     seconds = info.get("train_seconds")
     where = info.get("train_device", "cpu")
     if seconds is None:
@@ -154,5 +155,5 @@ def markdown_table() -> str:
     for name in shipped():
         info_ = info(name)
         rows.append(f"| `{name}` | {info_['parameters'] / 1e6:.2f}M | {info_['weights_bytes'] / 1e6:.1f} MB | "
-                    f"{_train_time(info_)} | {headline(info_['metrics'])} | `{info_['command']}` |")
+                    f"{train_time(info_)} | {headline(info_['metrics'])} | `{info_['command']}` |")
     return "\n".join(rows)

@@ -24,6 +24,7 @@ from typing import Any
 from genvision import pretrained
 from genvision.errors import GenvisionError
 from genvision.pretrained import PretrainedSpec
+from genvision.train.run_folder import run_folder, training_curve
 
 RUNS_DIR = Path("runs") / "pretrained"
 CLASSIFIER = "pretrained:eval-classifier-mnist"
@@ -84,26 +85,6 @@ def measure(spec: PretrainedSpec, args: tuple[str, ...], work: Path) -> dict[str
 
 def eval_command(spec: PretrainedSpec, args: tuple[str, ...]) -> str:
     return shlex.join(["genvision", "eval", pretrained.PREFIX + spec.name, *_with_classifier(spec, args)])
-
-
-def training_curve(run: Path, *, max_points: int = 200) -> list[dict[str, float]]:
-    path = run / "metrics.jsonl"
-    if not path.is_file():
-        return []
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    train = [r for r in rows if "loss" in r]
-    stride = max(1, len(train) // max_points)
-    keep = {"step", "loss", "lr"}
-    curve = [{k: v for k, v in r.items() if k in keep} for r in train[::stride]]
-    curve += [r for r in rows if any(k.startswith("val/") for k in r)]
-    return sorted(curve, key=lambda r: r["step"])
-
-
-def run_folder(run: Path) -> Path:
-    """The run folder of a run folder or of a checkpoint inside one (RUN/checkpoints/x or RUN/x)."""
-    if run.is_dir():
-        return run
-    return run.parent.parent if run.parent.name == "checkpoints" else run.parent
 
 
 def commit() -> str:

@@ -15,15 +15,7 @@ from genvision.data.dataset import to_uint8
 from genvision.eval.reconstruction import psnr
 from genvision.quantize.patch_vq import PatchCodebook, decode, encode, rate_bits_per_pixel
 from genvision.viz.grid import make_grid
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from genvision.viz.plots import pyplot, save_figure
 
 
 def _show(ax, image: Tensor, title: str) -> None:
@@ -38,11 +30,10 @@ def _show(ax, image: Tensor, title: str) -> None:
 def save_mosaic(image: Tensor, codebook: PatchCodebook, path: str | Path) -> Path:
     """One image (C, H, W) in [-1, 1], its code map (indices written in when it is small), its decoding and
     the K codes as a mosaic, side by side, as a PNG."""
-    plt = _pyplot()
     code_map = encode(image[None], codebook)[0]
     recon = decode(code_map[None], codebook)[0]
     k, p = codebook.num_codes, codebook.patch
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1, 1, 1, 1.2]})
+    fig, axes = pyplot().subplots(1, 4, figsize=(13, 3.6), gridspec_kw={"width_ratios": [1, 1, 1, 1.2]})
     _show(axes[0], image, f"image {image.shape[1]}x{image.shape[2]}")
     axes[1].imshow(code_map.cpu().numpy(), cmap="tab20" if k <= 20 else "viridis", vmin=0, vmax=k - 1,
                    interpolation="nearest")
@@ -60,12 +51,7 @@ def save_mosaic(image: Tensor, codebook: PatchCodebook, path: str | Path) -> Pat
                    interpolation="nearest")
     axes[3].set_title(f"codebook: K={k} patches of {p}x{p}", fontsize=9)
     axes[3].axis("off")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title: str = "",
@@ -73,8 +59,7 @@ def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title:
     """PSNR (dB) against bits per pixel, one line per patch size, points labelled with K; rows as returned by
     rate_distortion_sweep (a dashed line adds the codebook's cost when rows carry bpp_with_codebook).
     points: other operating points (label, bpp, psnr), e.g. a VQ-VAE's, drawn as stars beside the curves."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = pyplot().subplots(figsize=(5.5, 4))
     for i, p in enumerate(sorted({r["patch"] for r in rows})):
         sel = sorted((r for r in rows if r["patch"] == p), key=lambda r: r["k"])
         ys = [min(r["psnr"], 60.0) for r in sel]  # a lossless fit has infinite PSNR; draw it at 60 dB
@@ -92,9 +77,4 @@ def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title:
     ax.set_title(title or "classic VQ: rate vs distortion", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

@@ -1,4 +1,4 @@
-"""Small matplotlib plots of stored numbers: the training curve, and metrics against a guidance value or t."""
+"""The training-curve plot of a report section, from the stored log rows."""
 
 from __future__ import annotations
 
@@ -6,23 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-
-def pyplot():
-    """matplotlib.pyplot on the Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    pyplot().close(fig)
-    return path
+from genvision.viz.plots import pyplot, save_figure
 
 
 def plot_training_curve(curve: Sequence[dict[str, Any]], path: Path, *, title: str = "") -> Path | None:
@@ -47,36 +31,4 @@ def plot_training_curve(curve: Sequence[dict[str, Any]], path: Path, *, title: s
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
-
-
-def plot_series(xs: Sequence[float], series: dict[str, Sequence[float]], path: Path, *, xlabel: str,
-                ylabel: str, title: str = "", ylim: tuple[float, float] | None = None) -> Path:
-    """One marked line per named series over xs, e.g. stored accuracy against the CFG weight or against t."""
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(5, 3.3))
-    for i, (name, ys) in enumerate(series.items()):
-        ax.plot(xs, ys, "o-", color=f"C{i}", label=name)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if ylim:
-        ax.set_ylim(*ylim)
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    if len(series) > 1:
-        ax.legend(fontsize=8)
-    return _save(fig, path)
-
-
-def add_title(path: Path, text: str) -> Path:
-    """Write `text` in a white strip above a PNG made by another module's plot (e.g. how many samples each
-    point of diffusion/sweep.py's trade-off plot stands for); returns the same path."""
-    from PIL import Image, ImageDraw
-
-    with Image.open(path) as img:
-        img = img.convert("RGB")
-    out = Image.new("RGB", (img.width, img.height + 18), (255, 255, 255))
-    out.paste(img, (0, 18))
-    ImageDraw.Draw(out).text((8, 3), text, fill=(0, 0, 0))
-    out.save(path)
-    return path
+    return save_figure(fig, path)

@@ -9,9 +9,9 @@ from typing import Any
 
 import torch
 
-from genvision.report.curves import add_title, plot_series
 from genvision.report.page import Figure, Item, Note
 from genvision.report.targets import ReportOptions, ReportTarget
+from genvision.viz.plots import plot_series
 
 CFG_WEIGHTS = (0.0, 1.0, 3.0)
 CLASSIFIER_SCALES = (0.0, 2.0, 8.0)
@@ -87,7 +87,7 @@ def cfg_tradeoff(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptio
         source = f"stored evaluation, n={n} samples per point"
     if not rows:
         return [Note("CFG trade-off: no stored accuracy / Frechet distance for any w (run with --measure).")]
-    path = add_title(plot_tradeoff(rows, "guidance_weight", opts.figure_path(t, "cfg-tradeoff")), source)
+    path = plot_tradeoff(rows, "guidance_weight", opts.figure_path(t, "cfg-tradeoff"), title=source)
     ws = ", ".join(f"{r['guidance_weight']:g}" for r in rows)
     return [Figure(path, f"CFG fidelity/diversity trade-off at w = {ws} ({source}). Higher w: class accuracy "
                          "up, diversity (recall) down; Frechet distance in eval-classifier features.")]
@@ -124,13 +124,12 @@ def classifier_guidance(t: ReportTarget, targets: list[ReportTarget], opts: Repo
     if opts.measure:
         rows = _measured_sweep(ddpm, opts, option="classifier_scale", values=CLASSIFIER_SCALES, classifier=t.model)
         source = f"measured now: {opts.n * int(ddpm.config['num_classes'])} samples per s, DDIM {opts.steps} steps"
-        path = add_title(plot_tradeoff(rows, "classifier_scale", opts.figure_path(t, "guided-tradeoff")), source)
+        path = plot_tradeoff(rows, "classifier_scale", opts.figure_path(t, "guided-tradeoff"), title=source)
         items.append(Figure(path, f"Classifier guidance trade-off ({source}); with few samples the Frechet "
                                   "distance is dominated by its small-sample bias."))
     elif rows := stored_sweep(t.metrics, "classifier_scale"):
         source = "stored evaluation, " + str(t.metrics.get("classifier_guidance_sweep_note", "n=500 per point"))
-        path = add_title(plot_tradeoff(rows, "classifier_scale", opts.figure_path(t, "guided-tradeoff")),
-                         source[:110])
+        path = plot_tradeoff(rows, "classifier_scale", opts.figure_path(t, "guided-tradeoff"), title=source)
         items.append(Figure(path, f"Classifier guidance: class accuracy, precision/recall and Frechet distance "
                                   f"against the scale s ({source})."))
     else:

@@ -72,7 +72,7 @@ def _slug(text: str) -> str:
 
 def _run_curve(run: Path) -> tuple[list[dict[str, Any]], str]:
     """(training curve, a note when the log cannot be read, e.g. a line half-written by a running job)."""
-    from genvision.pretrained.build import training_curve
+    from genvision.train.run_folder import training_curve
 
     try:
         return training_curve(run), ""
@@ -97,9 +97,7 @@ def _count(model: nn.Module) -> str:
 
 def _pretrained_facts(info: dict[str, Any], model: nn.Module) -> list[tuple[str, str]]:
     """Provenance lines from a shipped model's JSON: command, training time and device, size, eval commands."""
-    seconds, device = info.get("train_seconds"), info.get("train_device", "?")
-    took = f"{seconds / 60:.1f} min on {device}" if isinstance(seconds, int | float) else f"not recorded ({device})"
-    facts = [("training command", str(info.get("command", "-"))), ("training time", took),
+    facts = [("training command", str(info.get("command", "-"))), ("training time", pretrained.train_time(info)),
              ("parameters", f"{_count(model)}, weights {info.get('weights_bytes', 0) / 1e6:.2f} MB")]
     if info.get("train_note"):
         facts.append(("note", str(info["train_note"])))
@@ -109,7 +107,7 @@ def _pretrained_facts(info: dict[str, Any], model: nn.Module) -> list[tuple[str,
 def load_target(target: str) -> ReportTarget:
     """Load a model and what is stored about it; an unknown target raises a one-line GenvisionError."""
     from genvision.models import get_entry, load_model
-    from genvision.pretrained.build import run_folder
+    from genvision.train.run_folder import run_folder
 
     model, config = load_model(target)
     if pretrained.is_pretrained(target):
