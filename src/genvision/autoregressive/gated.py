@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genvision.autoregressive.conditioning import Conditioning, add_bias, bias_at
+from genvision.autoregressive.conditioning import Conditioning, Window, add_bias, bias_at
 from genvision.autoregressive.masked_conv import (
     HorizontalConv2d,
     MaskedConv2d,
@@ -51,6 +51,7 @@ class GatedLayer(nn.Module):
         data_channels: int,
         num_classes: int = 0,
         cond_channels: int = 0,
+        position_size: int = 0,
     ) -> None:
         super().__init__()
         dc, two_p = data_channels, 2 * hidden
@@ -61,16 +62,23 @@ class GatedLayer(nn.Module):
         # Rows above only (after the shift): any vertical channel may feed any colour group.
         self.link = nn.Conv2d(two_p, two_p, 1)
         self.h_out = MaskedConv2d(hidden, hidden, 1, mask_type="B", data_channels=dc)
-        self.v_cond = Conditioning(two_p, num_classes=num_classes, cond_channels=cond_channels)
-        self.h_cond = Conditioning(two_p, num_classes=num_classes, cond_channels=cond_channels)
+        cond = dict(num_classes=num_classes, cond_channels=cond_channels, position_size=position_size)
+        self.v_cond = Conditioning(two_p, **cond)
+        self.h_cond = Conditioning(two_p, **cond)
 
     def forward(
-        self, v: Tensor, h: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None
+        self,
+        v: Tensor,
+        h: Tensor,
+        *,
+        labels: Tensor | None = None,
+        cond_map: Tensor | None = None,
+        window: Window | None = None,
     ) -> tuple[Tensor, Tensor]:
         v_pre = self.v_conv(v)
         h_pre = self.h_conv(h) + self.link(shift_down(v_pre))
-        v_new = gate(add_bias(v_pre, self.v_cond(labels, cond_map)), self.groups)
-        h_new = self.h_out(gate(add_bias(h_pre, self.h_cond(labels, cond_map)), self.groups))
+        v_new = gate(add_bias(v_pre, self.v_cond(labels, cond_map, window)), self.groups)
+        h_new = self.h_out(gate(add_bias(h_pre, self.h_cond(labels, cond_map, window)), self.groups))
         return v_new, (h + h_new if self.residual else h_new)
 
 
@@ -93,13 +101,19 @@ class GatedPixelCNN(nn.Module):
         kernel: int = 3,
         num_classes: int = 0,
         cond_channels: int = 0,
+        position_size: int = 0,
     ) -> None:
         super().__init__()
         if hidden % data_channels or layers < 1:
             raise GenvisionError(
                 f"GatedPixelCNN: need hidden % data_channels == 0 and layers >= 1, got {hidden}, {layers}"
             )
-        common = dict(data_channels=data_channels, num_classes=num_classes, cond_channels=cond_channels)
+        common = dict(
+            data_channels=data_channels,
+            num_classes=num_classes,
+            cond_channels=cond_channels,
+            position_size=position_size,
+        )
         self.stack = nn.ModuleList(
             [GatedLayer(in_channels, hidden, kernel=first_kernel, mask_type="A", **common)]
             + [GatedLayer(hidden, hidden, kernel=kernel, mask_type="B", **common) for _ in range(layers - 1)]
@@ -116,10 +130,18 @@ class GatedPixelCNN(nn.Module):
         reach = sum(layer.v_conv.reach for layer in self.stack)
         return ReceptiveField(up=reach + 1, left=reach, right=reach)  # +1: the down-shift
 
-    def forward(self, x: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        *,
+        labels: Tensor | None = None,
+        cond_map: Tensor | None = None,
+        window: Window | None = None,
+    ) -> Tensor:
+        """window: the (rows, cols) of the image that x is a crop of (window sampler); None: x is the image."""
         v = h = x
         for layer in self.stack:
-            v, h = layer(v, h, labels=labels, cond_map=cond_map)
+            v, h = layer(v, h, labels=labels, cond_map=cond_map, window=window)
         return self.head(h)
 
     def stepper(

@@ -32,7 +32,10 @@ class PixelCNNConfig:
     input_embedding > 0 (categorical only): feed each level through a learned embedding of that width
     instead of as a value in [-1, 1] (code maps have no order).
     p_uncond > 0 (class-conditional only): train with the label dropped to a null label with this
-    probability, so sampling can use classifier-free guidance (`guidance_weight`)."""
+    probability, so sampling can use classifier-free guidance (`guidance_weight`).
+    position_bias: a learned bias per row and per column in every layer, so the network knows where it is
+    below the reach of the top border (see conditioning.py); on in the 28x28 presets. Off by default so
+    configs saved before it existed load unchanged."""
 
     arch: Literal["pixelcnn", "gated"] = "pixelcnn"
     image_channels: int = 1
@@ -48,6 +51,7 @@ class PixelCNNConfig:
     kernel: int = 3
     input_embedding: int = 0
     p_uncond: float = 0.0
+    position_bias: bool = False
 
     def __post_init__(self) -> None:
         if self.arch not in ("pixelcnn", "gated"):
@@ -103,6 +107,7 @@ class PixelCNNModel(nn.Module):
             # one more embedding row, the null label, when trained for classifier-free guidance
             num_classes=config.num_classes + (1 if config.p_uncond > 0 else 0),
             cond_channels=config.cond_channels,
+            position_size=config.image_size if config.position_bias else 0,
         )
 
     # ---- data <-> values --------------------------------------------------------------------------
@@ -215,7 +220,7 @@ class PixelCNNModel(nn.Module):
 
             def window_fn(xw: Tensor, rows: slice, cols: slice) -> Tensor:
                 cm = None if cond_map is None else cond_map[:, :, rows, cols]
-                return self.net(xw, labels=labels, cond_map=cm)
+                return self.net(xw, labels=labels, cond_map=cm, window=(rows, cols))
 
             return window_params_at(window_fn, self.net.receptive_field)
         if method == "naive":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genvision.autoregressive.conditioning import Conditioning, add_bias, bias_at
+from genvision.autoregressive.conditioning import Conditioning, Window, add_bias, bias_at
 from genvision.autoregressive.masked_conv import MaskedConv2d, conv_at
 from genvision.autoregressive.sampling import ReceptiveField, capture_inputs
 from genvision.errors import GenvisionError
@@ -17,18 +17,34 @@ class ResidualBlock(nn.Module):
     added to the input (Fig. 5, van den Oord et al. 2016a). x: (B, h, H, W) -> (B, h, H, W)."""
 
     def __init__(
-        self, hidden: int, *, kernel: int, data_channels: int, num_classes: int = 0, cond_channels: int = 0
+        self,
+        hidden: int,
+        *,
+        kernel: int,
+        data_channels: int,
+        num_classes: int = 0,
+        cond_channels: int = 0,
+        position_size: int = 0,
     ) -> None:
         super().__init__()
         inner = hidden // 2
         self.reduce = MaskedConv2d(hidden, inner, 1, mask_type="B", data_channels=data_channels)
         self.conv = MaskedConv2d(inner, inner, kernel, mask_type="B", data_channels=data_channels)
         self.expand = MaskedConv2d(inner, hidden, 1, mask_type="B", data_channels=data_channels)
-        self.cond = Conditioning(inner, num_classes=num_classes, cond_channels=cond_channels)
+        self.cond = Conditioning(
+            inner, num_classes=num_classes, cond_channels=cond_channels, position_size=position_size
+        )
 
-    def forward(self, h: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        h: Tensor,
+        *,
+        labels: Tensor | None = None,
+        cond_map: Tensor | None = None,
+        window: Window | None = None,
+    ) -> Tensor:
         t = self.conv(F.relu(self.reduce(F.relu(h))))
-        t = add_bias(t, self.cond(labels, cond_map))
+        t = add_bias(t, self.cond(labels, cond_map, window))
         return h + self.expand(F.relu(t))
 
 
@@ -51,6 +67,7 @@ class PixelCNN(nn.Module):
         kernel: int = 3,
         num_classes: int = 0,
         cond_channels: int = 0,
+        position_size: int = 0,
     ) -> None:
         super().__init__()
         if hidden % (2 * data_channels):
@@ -60,7 +77,12 @@ class PixelCNN(nn.Module):
         self.input_conv = MaskedConv2d(in_channels, hidden, first_kernel, mask_type="A", data_channels=dc)
         self.blocks = nn.ModuleList(
             ResidualBlock(
-                hidden, kernel=kernel, data_channels=dc, num_classes=num_classes, cond_channels=cond_channels
+                hidden,
+                kernel=kernel,
+                data_channels=dc,
+                num_classes=num_classes,
+                cond_channels=cond_channels,
+                position_size=position_size,
             )
             for _ in range(layers)
         )
@@ -78,10 +100,18 @@ class PixelCNN(nn.Module):
         reach = self.first_kernel // 2 + self.layers * (self.kernel // 2)
         return ReceptiveField(up=reach, left=reach, right=reach)
 
-    def forward(self, x: Tensor, *, labels: Tensor | None = None, cond_map: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        *,
+        labels: Tensor | None = None,
+        cond_map: Tensor | None = None,
+        window: Window | None = None,
+    ) -> Tensor:
+        """window: the (rows, cols) of the image that x is a crop of (window sampler); None: x is the image."""
         h = self.input_conv(x)
         for block in self.blocks:
-            h = block(h, labels=labels, cond_map=cond_map)
+            h = block(h, labels=labels, cond_map=cond_map, window=window)
         return self.head(h)
 
     def stepper(
