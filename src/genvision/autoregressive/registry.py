@@ -29,8 +29,9 @@ def _build(cfg: PixelCNNConfig, image_shape: tuple[int, int, int], num_classes: 
 # 1800 steps x ~0.93 s (quiet 2-core CPU, bf16) = ~28 min: the 30-minute budget. p_uncond = 0.1 trains the null
 # label for classifier-free guidance, which lifts class accuracy of samples (docs/pixelcnn.md, Sec. 7b).
 _MNIST = {"arch": "gated", "hidden": 64, "layers": 7, "output": "bernoulli", "num_classes": 10, "p_uncond": 0.1,
-          "position_bias": True, "binarize": "dynamic", "steps": 1800, "batch_size": 64, "lr": 1e-3, "warmup_steps": 100,
-          "ema_decay": 0.999, "val_every": 600, "ckpt_every": 300, "sample_every": 900, "num_samples": 40}
+          "position_bias": True, "binarize": "dynamic", "steps": 1800, "batch_size": 64, "lr": 1e-3,
+          "warmup_steps": 100, "ema_decay": 0.999, "val_every": 600, "ckpt_every": 300, "sample_every": 900,
+          "num_samples": 40}
 
 ENTRY = ModelEntry(
     "pixelcnn", "PixelCNN / Gated PixelCNN (masked convolutions, exact likelihood, class-conditional)",
