@@ -126,11 +126,15 @@ def cmd_complete(args: list[str]) -> int:
     labels_all = load_dataset(config["data"]["data"], split="val").labels
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n_img]
     x, labels = x[pick], (labels_all[pick] if getattr(model, "num_classes", 0) else None)
-    from genvision.autoregressive.completion import completion_grid
+    from genvision.autoregressive.completion import complete_images, completion_grid, completion_nll
 
-    grid = completion_grid(model, x, labels=labels, observed_rows=rows, n_samples=n_samples, seed=seed)
-    path = save_grid(grid, out, nrow=n_samples + 2, scale=2)
+    done = complete_images(model, x, labels=labels, observed_rows=rows, n_samples=n_samples, seed=seed)
+    path = save_grid(completion_grid(x, done, observed_rows=rows), out, nrow=n_samples + 2, scale=2)
     print(f"completion grid (occluded | {n_samples} completions | original): {path}")
+    if hasattr(model, "log_prob_pixels"):
+        nll = completion_nll(model, x, done, labels=labels, observed_rows=rows)
+        print(f"NLL per completed pixel ({nll.pixels} per image): completions {nll.completions:.4f} nats, "
+              f"the originals' hidden rows {nll.originals:.4f} nats")
     return 0
 
 

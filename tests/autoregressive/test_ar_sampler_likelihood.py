@@ -91,3 +91,20 @@ def test_sampler_feeds_back_the_training_input(output, data):
     drawn = torch.ones(5, 5, dtype=torch.bool)
     drawn[-1, -1] = False
     assert torch.equal(sampler_input[..., drawn], training_input[..., drawn])
+
+
+def test_completion_nll_counts_only_the_hidden_rows():
+    from genvision.autoregressive.completion import complete_images, completion_nll
+
+    model = sharp_model("gated")
+    x = torch.where(torch.rand(2, 1, 3, 3, generator=torch.Generator().manual_seed(0)) > 0.5, 1.0, -1.0)
+    done = complete_images(model, x, labels=None, observed_rows=1, n_samples=4, seed=0)
+    assert done.shape == (2, 4, 1, 3, 3) and torch.equal(done[:, :, :, :1], x[:, None, :, :1].expand(2, 4, 1, 1, 3))
+    nll = completion_nll(model, x, done, labels=None, observed_rows=1)
+    with torch.no_grad():
+        per_pixel = -model.log_prob_pixels(x)  # (B, H, W), sums to -log_prob
+        torch.testing.assert_close(per_pixel.sum((1, 2)), -model.log_prob(x))
+        by_hand = -model.log_prob_pixels(done.flatten(0, 1))[:, 1:].mean()
+    assert nll.pixels == 6
+    assert nll.originals == pytest.approx(float(per_pixel[:, 1:].mean()), rel=1e-6)
+    assert nll.completions == pytest.approx(float(by_hand), rel=1e-6)

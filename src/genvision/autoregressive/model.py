@@ -181,11 +181,21 @@ class PixelCNNModel(nn.Module):
     ) -> Tensor:
         """Exact log-likelihood in nats per image, one forward pass: (B,). A batch dict supplies "label"
         and "cond_map" unless given here."""
+        return self.log_prob_pixels(batch_or_x, labels, cond_map=cond_map).sum((1, 2))
+
+    def log_prob_pixels(
+        self,
+        batch_or_x: dict[str, Tensor] | Tensor,
+        labels: Tensor | None = None,
+        *,
+        cond_map: Tensor | None = None,
+    ) -> Tensor:
+        """log p(x_i | x_<i) of every pixel in nats (colours summed): (B, H, W); one forward pass."""
         if isinstance(batch_or_x, dict):
             labels = batch_or_x.get("label") if labels is None else labels
             cond_map = batch_or_x.get("cond_map") if cond_map is None else cond_map
         v = self.values(batch_or_x)
-        return self.dist.log_prob(self.params(v, labels=labels, cond_map=cond_map), v).sum((1, 2))
+        return self.dist.log_prob(self.params(v, labels=labels, cond_map=cond_map), v)
 
     @property
     def num_classes(self) -> int:

@@ -12,14 +12,15 @@ OBSERVED_ROWS = 14
 
 def completions(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
     """A few held-out images with their bottom half hidden: occluded input | completions | original."""
-    from genvision.autoregressive.completion import completion_grid
+    from genvision.autoregressive.completion import complete_images, completion_grid
     from genvision.viz.grid import save_grid
 
     n_img, n_samples = max(1, min(4, opts.n // 4)), 3
     x, labels = held_out_images(t, n_img, seed=opts.seed)
     labels = labels if t.num_classes else None
     rows = min(OBSERVED_ROWS, x.shape[-2])
-    grid = completion_grid(t.model, x, labels=labels, observed_rows=rows, n_samples=n_samples, seed=opts.seed)
+    done = complete_images(t.model, x, labels=labels, observed_rows=rows, n_samples=n_samples, seed=opts.seed)
+    grid = completion_grid(x, done, observed_rows=rows)
     path = save_grid(grid, opts.figure_path(t, "completions"), nrow=n_samples + 2, scale=2)
     given = " given the class" if t.num_classes else ""
     return [Figure(path, f"Completions{given}: each row is the input with all but the top {rows} rows hidden "
