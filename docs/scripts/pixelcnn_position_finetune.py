@@ -29,11 +29,16 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="new run folder")
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--position-lr-scale", type=float, default=10.0,
+                        help="the new zero-initialised biases learn this many times faster (Adam moves a "
+                             "parameter by about lr per step: at 3e-4 they would stay near zero)")
+    parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
 
     old, _ = load_model(args.source)
     overrides = {"position_bias": "true", "steps": str(args.steps), "lr": str(args.lr), "warmup_steps": "50",
-                 "ckpt_every": "100", "val_every": "200", "sample_every": str(args.steps), "log_every": "20"}
+                 "ckpt_every": "100", "val_every": "200", "sample_every": str(args.steps), "log_every": "20",
+                 "batch_size": str(args.batch_size)}
     spec = make_run_spec("pixelcnn", preset="mnist", overrides=overrides)
     train_data = load_dataset(spec.data.data, split="train")
     val_data = load_dataset(spec.data.data, split="val")
@@ -45,6 +50,11 @@ def main() -> None:
     config["warm_start"] = {"from": str(args.source), "note": __doc__.splitlines()[0]}
     trainer = Trainer(model, train_data, config=spec.train, val_data=val_data, run_dir=Path(args.out),
                       run_config=config, batch_transform=spec.data.batch_transform())
+    position = [p for n, p in model.named_parameters() if n.endswith(("row_bias", "col_bias"))]
+    ids = {id(p) for p in position}
+    for group in trainer.optimizer.param_groups:
+        group["params"] = [p for p in group["params"] if id(p) not in ids]
+    trainer.optimizer.add_param_group({"params": position, "weight_decay": 0.0, "lr_scale": args.position_lr_scale})
     t0 = time.time()
     metrics = trainer.fit()
     print(f"done in {time.time() - t0:.0f}s; " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))

@@ -253,7 +253,7 @@ class Trainer:
         lr = warmup_cosine_lr(self.step, base_lr=cfg.lr, warmup_steps=cfg.warmup_steps,
                               total_steps=cfg.steps, min_lr_ratio=cfg.min_lr_ratio)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # a group may carry its own multiplier
         self.model.train()
         totals: dict[str, Tensor] = {}
         for micro, batch in enumerate(self._micro_batches(self.step)):
