@@ -92,3 +92,23 @@ def test_guidance_needs_label_dropout_and_logits():
     mixture = tiny(output="logistic_mixture", p_uncond=0.1)
     with pytest.raises(GenvisionError, match="logistic_mixture"):
         mixture.sample(2, labels=torch.tensor([0, 1]), guidance_weight=1.0)
+
+
+def test_plausibility_rules_out_what_the_conditional_finds_implausible():
+    import math
+
+    from genvision.autoregressive.distributions import Bernoulli, Categorical
+
+    alpha = 0.01
+    cond = torch.tensor([[-6.0], [-1.0], [0.0], [5.0]])  # p_c(on) = 0.0025, 0.27, 0.5, 0.993
+    guided = torch.tensor([[2.0], [-3.0], [1.0], [-2.0]])
+    out = Bernoulli(1).restrict(guided, cond, alpha)
+    # on ruled out where p_c(on) < alpha p_c(off); off where p_c(off) < alpha p_c(on); else the guided logit
+    assert out[0, 0] == -math.inf and out[3, 0] == math.inf
+    assert torch.equal(out[1:3], guided[1:3])
+
+    cat = Categorical(1, 3)
+    cond3 = torch.log(torch.tensor([[0.7, 0.295, 0.005]]))
+    guided3 = torch.tensor([[0.0, 1.0, 5.0]])
+    out3 = cat.restrict(guided3, cond3, alpha)  # 0.005 < 0.01 * 0.7: level 2 ruled out
+    assert out3[0, 2] == -math.inf and torch.equal(out3[0, :2], guided3[0, :2])

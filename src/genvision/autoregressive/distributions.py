@@ -54,6 +54,15 @@ class Bernoulli:
         _check(params, self.param_channels, "Bernoulli")
         return -F.binary_cross_entropy_with_logits(params, v, reduction="none").sum(1)
 
+    def restrict(self, guided: Tensor, cond: Tensor, alpha: float) -> Tensor:
+        """Guided logits (n, C) limited to the values the conditional model finds plausible: a value with
+        p_c(v) < alpha * max_v' p_c(v') is ruled out (the adaptive plausibility constraint of contrastive
+        decoding, Li et al. 2023, Eq. 3). For one logit l_c: off is ruled out when l_c > -log alpha, on when
+        l_c < log alpha; between, the guided logit is kept."""
+        bound = math.log(alpha)
+        on, off = torch.full_like(guided, math.inf), torch.full_like(guided, -math.inf)
+        return torch.where(cond < bound, off, torch.where(cond > -bound, on, guided))
+
     def sample_step(
         self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float
     ) -> Tensor:
@@ -86,6 +95,13 @@ class Categorical:
         _check(params, self.param_channels, "Categorical")
         log_p = params.unflatten(1, (self.channels, self.levels)).log_softmax(2)
         return log_p.gather(2, v.long().unsqueeze(2)).squeeze(2).sum(1)
+
+    def restrict(self, guided: Tensor, cond: Tensor, alpha: float) -> Tensor:
+        """Guided logits (n, C * L): levels with p_c(k) < alpha * max_k' p_c(k') (per channel) get -inf
+        (adaptive plausibility constraint, Li et al. 2023, Eq. 3)."""
+        log_p = cond.unflatten(1, (self.channels, self.levels)).log_softmax(2)
+        implausible = log_p < log_p.amax(2, keepdim=True) + math.log(alpha)
+        return guided.masked_fill(implausible.flatten(1, 2), -math.inf)
 
     def sample_step(
         self, params: Tensor, pixel: Tensor, step: int, u: Tensor, *, temperature: float

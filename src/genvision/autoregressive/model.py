@@ -253,10 +253,21 @@ class PixelCNNModel(nn.Module):
         )
 
     def _guided_params_at(
-        self, method: str, x: Tensor, labels: Tensor | None, cond_map: Tensor | None, weight: float
+        self,
+        method: str,
+        x: Tensor,
+        labels: Tensor | None,
+        cond_map: Tensor | None,
+        weight: float,
+        plausibility: float = 0.0,
     ) -> ParamsAt:
         """Classifier-free guided parameters: the conditional and null-label halves run as one batch of 2n
-        and their logits are mixed, (1 + w) l_c - w l_u (CFG Eq. 6; see nn/classifier_free.py)."""
+        and their logits are mixed, (1 + w) l_c - w l_u (CFG Eq. 6; see nn/classifier_free.py).
+
+        plausibility alpha > 0: values the conditional model gives less than alpha times its most likely
+        value's probability are ruled out after mixing (dist.restrict). Guidance multiplies p_c by
+        (p_c / p_u)^w, which in confident regions can turn a 1-in-400 pixel into a 1-in-8 one (the top-row
+        lines of issue 17); the constraint keeps guidance to reweighting what the label finds plausible."""
         if labels is None or self.config.p_uncond <= 0:
             raise GenvisionError(
                 "guidance_weight needs a class-conditional PixelCNN trained with label dropout (p_uncond > 0)"
@@ -269,7 +280,8 @@ class PixelCNNModel(nn.Module):
 
         def params_at(x_now: Tensor, i: int, j: int) -> Tensor:
             cond, uncond = inner(torch.cat([x_now, x_now]), i, j).chunk(2)
-            return classifier_free_mix(cond, uncond, weight)
+            mixed = classifier_free_mix(cond, uncond, weight)
+            return self.dist.restrict(mixed, cond, plausibility) if plausibility > 0 else mixed
 
         return params_at
 
@@ -285,6 +297,7 @@ class PixelCNNModel(nn.Module):
         temperature: float,
         method: str,
         guidance_weight: float = 0.0,
+        plausibility: float = 0.0,
     ) -> Tensor:
         if temperature <= 0:
             raise GenvisionError(f"PixelCNNModel: temperature must be > 0, got {temperature}")
@@ -293,7 +306,7 @@ class PixelCNNModel(nn.Module):
         if guidance_weight == 0.0:
             params_at = self._params_at(method, x, labels, cond_map)
         else:
-            params_at = self._guided_params_at(method, x, labels, cond_map, guidance_weight)
+            params_at = self._guided_params_at(method, x, labels, cond_map, guidance_weight, plausibility)
         return sample_pixels(
             params_at,
             self.dist,
@@ -320,11 +333,14 @@ class PixelCNNModel(nn.Module):
         cond_map: Tensor | None = None,
         method: SampleMethod = "fast",
         guidance_weight: float = 0.0,
+        plausibility: float = 0.0,
     ) -> Tensor:
         """n images (n, C, H, W) in [-1, 1], pixel by pixel (colour by colour). All methods give the same
         images for the same generator state; "fast" caches activations, "naive" recomputes everything.
-        guidance_weight w > 0: classifier-free guidance (needs a model trained with p_uncond > 0)."""
-        values = self._sample_values(n, labels, generator, temperature, cond_map, method, guidance_weight)
+        guidance_weight w > 0: classifier-free guidance (needs a model trained with p_uncond > 0);
+        plausibility alpha > 0 limits it to values the conditional finds plausible (see _guided_params_at)."""
+        values = self._sample_values(n, labels, generator, temperature, cond_map, method, guidance_weight,
+                                     plausibility)
         return self.dist.decode(values)
 
     def sample_indices(
@@ -337,21 +353,24 @@ class PixelCNNModel(nn.Module):
         cond_map: Tensor | None = None,
         method: SampleMethod = "fast",
         guidance_weight: float = 0.0,
+        plausibility: float = 0.0,
     ) -> Tensor:
         """n code maps (n, H, W) int64 in [0, levels) (categorical, one channel: a VQ-VAE prior)."""
         if self.config.output != "categorical" or self.config.image_channels != 1:
             raise GenvisionError(
                 "PixelCNNModel.sample_indices needs output='categorical' and image_channels=1"
             )
-        values = self._sample_values(n, labels, generator, temperature, cond_map, method, guidance_weight)
+        values = self._sample_values(n, labels, generator, temperature, cond_map, method, guidance_weight,
+                                     plausibility)
         return values[:, 0].long()
 
     def _sample_values(self, n: int, labels: Tensor | None, generator: torch.Generator | None,
                        temperature: float, cond_map: Tensor | None, method: SampleMethod,
-                       guidance_weight: float = 0.0) -> Tensor:
+                       guidance_weight: float = 0.0, plausibility: float = 0.0) -> Tensor:
         """(n, C, H, W) values drawn pixel by pixel from an empty image: the shared body of sample*()."""
         return self._fill(self._empty(n), start=0, labels=labels, cond_map=cond_map, generator=generator,
-                          temperature=temperature, method=method, guidance_weight=guidance_weight)
+                          temperature=temperature, method=method, guidance_weight=guidance_weight,
+                          plausibility=plausibility)
 
     def complete(
         self,
@@ -365,6 +384,7 @@ class PixelCNNModel(nn.Module):
         cond_map: Tensor | None = None,
         method: SampleMethod = "fast",
         guidance_weight: float = 0.0,
+        plausibility: float = 0.0,
     ) -> Tensor:
         """Keep the top `observed_rows` rows of x_observed (B, C, H, W) in [-1, 1] and sample the rest:
         (B, n_samples, C, H, W) in [-1, 1]; labels (B,) and cond_map (B, ...) per observed image."""
@@ -387,6 +407,7 @@ class PixelCNNModel(nn.Module):
             temperature=temperature,
             method=method,
             guidance_weight=guidance_weight,
+            plausibility=plausibility,
         )
         out = self.dist.decode(v)
         out[:, :, :observed_rows] = x_observed.repeat_interleave(n_samples, 0)[:, :, :observed_rows]

@@ -15,6 +15,7 @@ class PixelCNNSampleOptions:
     temperature: float = 1.0
     method: str = "fast"  # fast (cached activations) | window | naive: identical samples
     guidance_weight: float = 0.0  # classifier-free guidance w (models trained with p_uncond > 0)
+    plausibility: float = 0.0  # with guidance: rule out values p_c < alpha * max p_c (0 = off)
 
 
 def _build(cfg: PixelCNNConfig, image_shape: tuple[int, int, int], num_classes: int) -> PixelCNNModel:
