@@ -63,7 +63,9 @@ def test_non_finite_weights_are_refused_at_save(tmp_path):
     assert not path.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_diverging_run_stops_and_keeps_its_last_good_checkpoint(tmp_path):
+@pytest.mark.parametrize("log_every, message", [(100, "training diverged at step 4: .*holds NaN.*step_00000002"),
+                                                 (1, "training diverged at step 4: the loss is nan.*step_00000002")])
+def test_diverging_run_stops_and_keeps_its_last_good_checkpoint(tmp_path, log_every, message):
     from tiny_models import TinyClassifier
 
     from genvision.data import load_dataset
@@ -75,11 +77,11 @@ def test_diverging_run_stops_and_keeps_its_last_good_checkpoint(tmp_path):
             with torch.no_grad():
                 trainer.model.net[1].weight[0, 0] = float("nan")
 
-    cfg = TrainConfig(steps=6, batch_size=16, bf16=False, progress=False, val_every=0, ckpt_every=2, log_every=100,
-                      device="cpu", keep_checkpoints=1)
+    cfg = TrainConfig(steps=6, batch_size=16, bf16=False, progress=False, val_every=0, ckpt_every=2,
+                      log_every=log_every, device="cpu", keep_checkpoints=1)
     trainer = Trainer(TinyClassifier(), load_dataset("digits", split="train"), config=cfg, run_dir=tmp_path,
                       callbacks=[poison])
-    with pytest.raises(GenvisionError, match="training diverged at step 4: .*holds NaN.*step_00000002"):
+    with pytest.raises(GenvisionError, match=message):
         trainer.fit()
     assert [p.name for p in ckpt.list_checkpoints(tmp_path)] == ["step_00000002.safetensors"]
     assert ckpt.load_checkpoint(ckpt.list_checkpoints(tmp_path)[0]).step == 2
