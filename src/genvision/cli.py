@@ -41,20 +41,31 @@ def cmd_train(model_name: str, args: list[str]) -> int:
     resume = resume is not None and resume.lower() not in ("0", "false", "no")
     spec = make_run_spec(model_name, preset=preset, overrides=opts)
     entry = get_entry(model_name)
+    run_dir = runs_dir / (name or f"{model_name}-{spec.data.data}")
+    resumed = None
+    if resume:  # the run's own stored config; flags may change only what is safe (train/resume.py)
+        from genvision.train.resume import check_resumed_data, resume_run
+
+        spec = resumed = resume_run(run_dir, model=model_name, model_config_cls=entry.config_cls, preset=preset,
+                                    overrides=opts)
     d = spec.data
     kw = dict(data_dir=d.data_dir or None, seed=0, image_size=d.image_size or None, channels=d.channels or None)
     train_data = load_dataset(d.data, split="train", **kw)
     val_data = load_dataset(d.data, split="val", **kw)
     model = entry.build(spec.model_config, train_data.image_shape, train_data.num_classes)
-    run_dir = runs_dir / (name or f"{model_name}-{d.data}")
     if run_dir.exists() and any(run_dir.glob("checkpoints/*.safetensors")) and not resume:
         raise GenvisionError(f"run folder {run_dir} already has checkpoints: pass --resume to continue it, "
                              "or --name=NEW for a new run")
     config = run_config_dict(spec, image_shape=train_data.image_shape, num_classes=train_data.num_classes)
     trainer = Trainer(model, train_data, config=spec.train, val_data=val_data, run_dir=run_dir,
                       run_config=config, batch_transform=spec.data.batch_transform())
-    if resume:
-        trainer.resume()
+    if resumed is not None:
+        check_resumed_data(resumed, image_shape=train_data.image_shape, num_classes=train_data.num_classes)
+        trainer.restore(resumed.checkpoint)
+        changed = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in resumed.changed.items())
+        if trainer.dist.is_main:
+            print(f"resuming {run_dir} from {resumed.checkpoint_path.name} with its stored config"
+                  + (f" ({changed})" if changed else ""))
     n_params = sum(p.numel() for p in model.parameters())
     if trainer.dist.is_main:
         print(f"training {model_name} (preset {spec.preset or '-'}, {n_params / 1e6:.2f}M params) on {d.data} "

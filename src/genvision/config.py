@@ -106,10 +106,62 @@ def apply_overrides(configs: Mapping[str, Any], overrides: Mapping[str, Any]) ->
     return out
 
 
-def from_dict(cls: type, values: Mapping[str, Any]) -> Any:
-    """Rebuild a config dataclass from a JSON dict (lists become tuples; unknown keys are an error)."""
+def _json_type_error(where: str, key: str, annotation: Any, value: Any) -> GenvisionError:
+    name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+    return GenvisionError(f"{where}: key {key!r} must be {name}, got {value!r}")
+
+
+def check_json_value(value: Any, annotation: Any, *, key: str, where: str) -> Any:
+    """A value read from JSON checked against a field's annotation, strictly (no string parsing: "3" is not an
+    int; a bool is not an int); lists become tuples. One-line GenvisionError naming the key otherwise."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        if value not in typing.get_args(annotation) or isinstance(value, bool):
+            raise _json_type_error(where, key, annotation, value)
+        return value
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        if value is None and type(None) in args:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            try:
+                return check_json_value(value, arg, key=key, where=where)
+            except GenvisionError:
+                pass
+        raise _json_type_error(where, key, annotation, value)
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise _json_type_error(where, key, annotation, value)
+        inner = typing.get_args(annotation)[0]
+        return tuple(check_json_value(v, inner, key=key, where=where) for v in value)
+    if annotation is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise _json_type_error(where, key, annotation, value)
+    if annotation is int and isinstance(value, bool):
+        raise _json_type_error(where, key, annotation, value)
+    if isinstance(annotation, type) and not isinstance(value, annotation):
+        raise _json_type_error(where, key, annotation, value)
+    return value
+
+
+def from_dict(cls: type, values: Mapping[str, Any], *, where: str | None = None) -> Any:
+    """Rebuild a config dataclass from a JSON dict, checking each value's type against its field (lists become
+    tuples). Unknown keys and wrong types are one-line errors naming the key; a missing key takes the field's
+    default (a field added after the file was written), or is an error when the field has none."""
+    where = where or cls.__name__
+    if not isinstance(values, Mapping):
+        raise GenvisionError(f"{where}: expected a JSON object of {cls.__name__} fields, got {values!r}")
     types_ = field_types(cls)
     unknown = set(values) - set(types_)
     if unknown:
-        raise GenvisionError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        raise GenvisionError(f"{where}: unknown keys {sorted(unknown)}")
+    for f in dataclasses.fields(cls):
+        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        if f.name not in values and no_default:
+            raise GenvisionError(f"{where}: missing key {f.name!r}")
+    checked = {k: check_json_value(v, types_[k], key=k, where=where) for k, v in values.items()}
+    try:
+        return cls(**checked)
+    except (TypeError, ValueError) as exc:
+        raise GenvisionError(f"{where}: invalid values ({exc})") from None

@@ -16,8 +16,10 @@ from torch import nn
 from genvision.config import apply_overrides, from_dict
 from genvision.data.config import DataConfig
 from genvision.errors import GenvisionError
-from genvision.train.checkpoint import load_checkpoint, resolve_checkpoint
+from genvision.train.checkpoint import load_target
 from genvision.train.config import TrainConfig
+from genvision.train.integrity import match_state_dict
+from genvision.train.run_config import check_run_config
 
 
 @dataclass(frozen=True)
@@ -93,26 +95,18 @@ def run_config_dict(spec: RunSpec, *, image_shape: tuple[int, int, int], num_cla
     }
 
 
-def build_from_config(config: Mapping[str, Any]) -> nn.Module:
-    try:
-        entry = get_entry(config["model"])
-        model_cfg = from_dict(entry.config_cls, config["model_config"])
-        return entry.build(model_cfg, tuple(config["image_shape"]), int(config["num_classes"]))
-    except KeyError as exc:
-        raise GenvisionError(f"checkpoint config lacks {exc}") from None
+def build_from_config(config: Mapping[str, Any], *, where: str = "run config") -> nn.Module:
+    shape = check_run_config(config, where=where)
+    entry = get_entry(shape.model)
+    model_cfg = from_dict(entry.config_cls, config["model_config"], where=f"{where}: model_config")
+    return entry.build(model_cfg, shape.image_shape, shape.num_classes)
 
 
 def load_model(target: str | Path, *, use_ema: bool = True, device: str = "cpu") -> tuple[nn.Module, dict]:
-    """A model ready to sample from a checkpoint file or a run folder (its newest checkpoint)."""
-    path = resolve_checkpoint(target)
-    state = load_checkpoint(path)
-    model = build_from_config(state.config)
+    """A model ready to sample from a checkpoint file, a run folder (its newest valid checkpoint) or
+    pretrained:NAME; every problem with the file is a one-line GenvisionError."""
+    path, state = load_target(target)
+    model = build_from_config(state.config, where=str(path))
     weights = state.ema if (use_ema and state.ema) else state.model
-    reference = model.state_dict()
-    weights = {k: v.to(reference[k].dtype) if k in reference else v for k, v in weights.items()}
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as exc:
-        raise GenvisionError(f"{path}: weights do not match the model in its config "
-                             f"({str(exc).splitlines()[0]})") from None
+    model.load_state_dict(match_state_dict(weights, model.state_dict(), where=str(path)))
     return model.to(device).eval(), state.config

@@ -80,7 +80,8 @@ def test_kill_and_resume_equals_uninterrupted_run(digits, tmp_path):
 
     straight = NoisyAutoencoder()
     straight.load_state_dict(init_w)
-    Trainer(straight, train, config=_cfg(steps=12)).fit()
+    straight_trainer = Trainer(straight, train, config=_cfg(steps=12))
+    straight_trainer.fit()
 
     def kill_at_7(trainer, step):
         if step == 7:
@@ -96,9 +97,14 @@ def test_kill_and_resume_equals_uninterrupted_run(digits, tmp_path):
     resumed = NoisyAutoencoder()  # fresh weights: everything must come from the checkpoint
     trainer = Trainer(resumed, train, config=_cfg(steps=12, ckpt_every=5), run_dir=run)
     assert trainer.resume() and trainer.step == 5
+    assert trainer.ema.num_updates == 5  # the EMA's update count comes back too (it drives the warm-up decay)
     trainer.fit()
     for k, v in _weights(straight).items():
         assert torch.equal(resumed.state_dict()[k], v), k
+    # ... and the EMA weights, which a resume that forgot them (or their count) would still train past
+    assert trainer.ema.num_updates == straight_trainer.ema.num_updates == 12
+    for k, v in straight_trainer.ema.model.state_dict().items():
+        assert torch.equal(trainer.ema.model.state_dict()[k], v), k
 
 
 def test_corrupt_newest_checkpoint_is_skipped_and_never_overwritten(digits, tmp_path):
@@ -155,6 +161,18 @@ def test_batch_stream_is_a_function_of_the_step():
     seen = torch.cat([s1.indices(i) for i in range(5)])  # 20 positions = two full epochs
     assert sorted(seen[:10].tolist()) == list(range(10)) and sorted(seen[10:].tolist()) == list(range(10))
     assert torch.equal(s2.indices(3), s1.indices(3))
+
+
+def test_one_ema_update_moves_by_one_minus_decay():
+    """p_ema <- d p_ema + (1 - d) p: from 1 towards 0 at d = 0.9 (no warm-up) gives 0.9, then 0.81."""
+    model = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.ones_(model.weight)
+    ema = EMA(model, decay=0.9, warmup=0)
+    torch.nn.init.zeros_(model.weight)
+    ema.update(model)
+    assert ema.model.weight.item() == pytest.approx(0.9) and ema.num_updates == 1
+    ema.update(model)
+    assert ema.model.weight.item() == pytest.approx(0.81)
 
 
 def test_lr_schedule_and_ema_warmup():

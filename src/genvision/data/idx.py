@@ -8,6 +8,7 @@ labels 0x00000801 (uint8, 1 dim: N). A path ending in ".gz" is read and written 
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def read_idx(path: str | Path, *, magic: int | None = None) -> np.ndarray:
         raise GenvisionError(f"{path}: truncated IDX file (header of {ndim} dims needs {header_size} bytes)")
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
     dtype = _DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no int64 wrap-around on a forged header
     found_size = len(data) - header_size
     if found_size != expected:
         what = "truncated IDX file" if found_size < expected else "IDX file longer than its header says"
@@ -100,8 +101,14 @@ def write_idx(path: str | Path, array: np.ndarray | Tensor) -> Path:
 
 
 def read_idx_images(path: str | Path) -> np.ndarray:
-    """MNIST-style images: (N, H, W) uint8."""
-    return read_idx(path, magic=IMAGES_MAGIC)
+    """MNIST-style images: (N, H, W) uint8, with N, H and W at least 1."""
+    images = read_idx(path, magic=IMAGES_MAGIC)
+    n, h, w = images.shape
+    if h < 1 or w < 1:
+        raise GenvisionError(f"{path}: the IDX header declares images of {h}x{w} pixels; images need at least 1x1")
+    if n < 1:
+        raise GenvisionError(f"{path}: the IDX file holds no images (header shape {images.shape})")
+    return images
 
 
 def read_idx_labels(path: str | Path) -> np.ndarray:

@@ -105,7 +105,20 @@ def resolve(target: str) -> Path:
     if not path.is_file():
         raise GenvisionError(f"pretrained model {name!r} is not shipped in this installation "
                              f"(shipped: {', '.join(shipped()) or 'none'}); train it with `make pretrained-{name}`")
+    check_weights(name)
     return path
+
+
+def check_weights(name: str) -> None:
+    """The shipped file's SHA-256 against the one NAME.json records (`weights_sha256`), when it records one."""
+    from genvision.train.integrity import file_sha256
+
+    path, info_file = weights_path(name), info_path(name)
+    expected = info(name).get("weights_sha256") if info_file.is_file() else None
+    if expected is not None and file_sha256(path) != expected:
+        raise GenvisionError(f"pretrained model {name!r}: {path} does not match the SHA-256 recorded in "
+                             f"{info_file.name}; the file is corrupt (reinstall, or rebuild with "
+                             f"`make pretrained-{name}`)")
 
 
 def info(name: str) -> dict[str, Any]:

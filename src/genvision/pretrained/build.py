@@ -24,6 +24,7 @@ from typing import Any
 from genvision import pretrained
 from genvision.errors import GenvisionError
 from genvision.pretrained import PretrainedSpec
+from genvision.train.integrity import file_sha256
 from genvision.train.run_folder import run_folder, training_curve
 
 RUNS_DIR = Path("runs") / "pretrained"
@@ -56,9 +57,9 @@ def train(spec: PretrainedSpec) -> tuple[Path, float]:
 def export(spec: PretrainedSpec, run: Path) -> Path:
     """The run's newest checkpoint -> weights/NAME.safetensors (sampling-only, fp16 parameters)."""
     from genvision.models import build_from_config
-    from genvision.train.checkpoint import load_checkpoint, resolve_checkpoint, save_checkpoint
+    from genvision.train.checkpoint import load_target, save_checkpoint
 
-    state = load_checkpoint(resolve_checkpoint(run))
+    _, state = load_target(run)
     config = json.loads(json.dumps(state.config))
     for key, dep in spec.depends:  # the frozen first stage is the shipped one
         config["model_config"][key] = pretrained.PREFIX + dep
@@ -131,6 +132,7 @@ def build(spec: PretrainedSpec, *, from_run: Path | None = None, train_seconds: 
         "train_note": train_note,
         "parameters": sum(p.numel() for p in model.parameters()),
         "weights_bytes": path.stat().st_size,
+        "weights_sha256": file_sha256(path),
         "dtype": "float16 parameters, float32 buffers",
         "eval_commands": [eval_command(spec, args) for args in spec.eval_args],
         "metrics": metrics,

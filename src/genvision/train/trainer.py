@@ -27,6 +27,7 @@ from genvision.train import checkpoint as ckpt
 from genvision.train.config import TrainConfig
 from genvision.train.distributed import DistInfo, init_distributed, local_device, pick_device
 from genvision.train.ema import EMA
+from genvision.train.integrity import match_state_dict
 from genvision.train.schedule import warmup_cosine_lr
 
 BatchTransform = Callable[[Tensor, "torch.Generator | None"], Tensor]
@@ -152,20 +153,31 @@ class Trainer:
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         return rng
 
+    def _diverged(self, what: str) -> GenvisionError:
+        """The error a run that diverged stops with: what went non-finite, and the checkpoint that stays."""
+        found = ckpt.list_checkpoints(self.run_dir) if self.run_dir is not None else []
+        kept = f"; the newest checkpoint {found[-1]} is kept" if found else ""
+        return GenvisionError(f"training diverged at step {self.step}: {what}{kept}")
+
     def save(self) -> Path | None:
+        """Write a checkpoint of this step, then prune; weights holding NaN/inf stop the run instead."""
         if self.run_dir is None or not self.dist.is_main:
             return None
-        path = ckpt.save_checkpoint(
-            ckpt.checkpoint_path(self.run_dir, self.step), step=self.step, config=self.run_config,
-            model=self.model.state_dict(), ema=self.ema.model.state_dict(),
-            optimizer=self.optimizer.state_dict(), rng=self.state_tensors(),
-            extra={"ema_updates": self.ema.num_updates})
+        try:
+            path = ckpt.save_checkpoint(
+                ckpt.checkpoint_path(self.run_dir, self.step), step=self.step, config=self.run_config,
+                model=self.model.state_dict(), ema=self.ema.model.state_dict(),
+                optimizer=self.optimizer.state_dict(), rng=self.state_tensors(),
+                extra={"ema_updates": self.ema.num_updates})
+        except ckpt.NonFiniteWeights as err:
+            raise self._diverged(str(err)) from None
         ckpt.prune_checkpoints(self.run_dir, keep=self.config.keep_checkpoints)
         return path
 
     def restore(self, state: ckpt.Checkpoint) -> None:
-        self.model.load_state_dict(state.model)
-        self.ema.model.load_state_dict(state.ema)
+        where = f"checkpoint of step {state.step}"
+        self.model.load_state_dict(match_state_dict(state.model, self.model.state_dict(), where=where))
+        self.ema.model.load_state_dict(match_state_dict(state.ema, self.ema.model.state_dict(), where=where))
         if state.optimizer is None:
             raise GenvisionError("checkpoint has no optimiser state: it cannot be resumed")
         self.optimizer.load_state_dict(state.optimizer)
@@ -178,16 +190,23 @@ class Trainer:
             torch.cuda.set_rng_state(state.rng["cuda"], self.device)
         self.step = state.step
 
-    def resume(self) -> bool:
-        """Continue from the newest valid checkpoint of run_dir; False if there is none."""
-        if self.run_dir is None:
-            return False
-        state = ckpt.latest_valid_checkpoint(self.run_dir, warn=self._print)
-        if state is None:
-            return False
+    def resume(self) -> int:
+        """Continue from the newest valid checkpoint of run_dir (newer broken ones are skipped with a warning);
+        returns its step. No run folder, or no valid checkpoint in it, is an error, never a silent restart."""
+        if self.run_dir is None or not self.run_dir.is_dir():
+            raise GenvisionError(f"cannot resume: run folder {self.run_dir} does not exist")
+        found = ckpt.newest_valid_checkpoint(self.run_dir, warn=self._print)
+        if found is None:
+            raise GenvisionError(f"cannot resume {self.run_dir}: it has no valid checkpoint")
+        path, state = found
+        ckpt.check_family(path, state, self.run_dir)
+        expected = ckpt.family_of(self.run_config)
+        if expected and ckpt.family_of(state.config) != expected:
+            raise GenvisionError(f"cannot resume {self.run_dir} as a {expected!r} run: {path} is a "
+                                 f"{ckpt.family_of(state.config)!r} checkpoint")
         self.restore(state)
-        self._print(f"resumed from step {self.step}")
-        return True
+        self._print(f"resumed from step {self.step} ({path.name})")
+        return self.step
 
     # ----------------------------------------------------------------- logging
     def _print(self, msg: str) -> None:
@@ -278,6 +297,8 @@ class Trainer:
         cfg = self.config
         if self.run_dir is not None and self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
+            for orphan in ckpt.clean_orphans(self.run_dir):
+                self._print(f"removed {orphan}, left by a write that was killed")
             ckpt.atomic_write_json(self.run_dir / "config.json", self.run_config)
             if cfg.tensorboard and self._tb is None:
                 try:
@@ -297,6 +318,8 @@ class Trainer:
                 ips = (self.step - step_last) * cfg.batch_size / max(now - t_last, 1e-9)
                 t_last, step_last = now, self.step
                 logged = {k: float(v) for k, v in metrics.items()}
+                if not math.isfinite(logged["loss"]):
+                    raise self._diverged(f"the loss is {logged['loss']}")
                 logged["images_per_s"] = ips
                 self.log(logged)
                 bar.set_postfix(loss=f"{logged['loss']:.4f}", img_s=f"{ips:.0f}")
