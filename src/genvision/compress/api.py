@@ -64,9 +64,10 @@ def _check_images(images: np.ndarray) -> Tensor:
 
 
 def compress(target: str, images: np.ndarray, *, labels: np.ndarray | None = None, names: list[str] | None = None,
-             options: CompressOptions = CompressOptions(), model: nn.Module | None = None) -> Container:
+             options: CompressOptions | None = None, model: nn.Module | None = None) -> Container:
     """images (N, H, W, C) uint8 [+ labels (N,)] -> a Container (see container.py). target: how the decoder
     will load the model ("pretrained:NAME", a run folder) or "patch-vq"; model: the loaded model, if at hand."""
+    options = options or CompressOptions()
     x = _check_images(images)
     given = None if labels is None else torch.as_tensor(np.asarray(labels), dtype=torch.long)
     if options.batch < 1:

@@ -22,6 +22,11 @@ def _family():  # imported lazily: the CLI's other commands do not need the code
     return constriction
 
 
+def _coder_error(exc: BaseException) -> bool:
+    """What a decoder raises on a bad stream; Rust panics surface as pyo3's PanicException (a BaseException)."""
+    return isinstance(exc, (ValueError, RuntimeError, AssertionError)) or type(exc).__name__ == "PanicException"
+
+
 def _probabilities(probs: Tensor) -> np.ndarray:
     """(n, K) float32 probabilities -> float64 numpy, exactly (every float32 is a float64)."""
     return probs.detach().float().cpu().numpy().astype(np.float64)
@@ -40,8 +45,10 @@ class Encoder:
                            c.stream.model.Categorical(perfect=False), _probabilities(probs))
 
     def uniform(self, symbols: Tensor | np.ndarray, size: int) -> None:
-        """symbols (n,) int in [0, size): log2(size) bits each."""
+        """symbols (n,) int in [0, size): log2(size) bits each (nothing when size is 1)."""
         arr = np.asarray(symbols.detach().cpu() if isinstance(symbols, Tensor) else symbols, dtype=np.int32)
+        if size <= 1:
+            return
         self._coder.encode(arr.reshape(-1), _family().stream.model.Uniform(size))
 
     def finish(self) -> bytes:
@@ -62,13 +69,19 @@ class Decoder:
         c = _family()
         try:
             out = self._coder.decode(c.stream.model.Categorical(perfect=False), _probabilities(probs))
-        except (ValueError, RuntimeError, AssertionError) as exc:
+        except BaseException as exc:
+            if not _coder_error(exc):
+                raise
             raise GenvisionError(f"the compressed stream does not decode ({exc})") from None
         return np.asarray(out, dtype=np.int64)
 
     def uniform(self, n: int, size: int) -> np.ndarray:
+        if size <= 1:
+            return np.zeros(n, dtype=np.int64)
         try:
             out = self._coder.decode(_family().stream.model.Uniform(size), n)
-        except (ValueError, RuntimeError, AssertionError) as exc:
+        except BaseException as exc:
+            if not _coder_error(exc):
+                raise
             raise GenvisionError(f"the compressed stream does not decode ({exc})") from None
         return np.asarray(out, dtype=np.int64)

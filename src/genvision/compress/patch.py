@@ -14,10 +14,9 @@ from genvision.compress.coder import Decoder, Encoder
 from genvision.compress.container import content_digest
 from genvision.data.dataset import to_uint8
 from genvision.errors import GenvisionError
-from genvision.quantize.patch_vq import PatchCodebook
+from genvision.quantize.patch_vq import PatchCodebook, fit_patch_codebook
 from genvision.quantize.patch_vq import decode as vq_decode
 from genvision.quantize.patch_vq import encode as vq_encode
-from genvision.quantize.patch_vq import fit_patch_codebook
 
 
 def _book(codebook_u8: Tensor, patch: int) -> PatchCodebook:
@@ -48,7 +47,7 @@ def encode(images: Tensor, given_labels: Tensor | None, *, k: int, patch: int, i
 
 
 def decode(header: dict, payload: bytes) -> tuple[np.ndarray, Tensor | None]:
-    n, (h, w, c) = int(header["count"]), header["shape"]
+    n, c = int(header["count"]), int(header["shape"][2])
     k, patch, (mh, mw) = int(header["k"]), int(header["patch"]), header["code_shape"]
     dec = Decoder(payload)
     plan = label_coding.read_labels(header, None, dec)
