@@ -28,8 +28,9 @@ def _coder_error(exc: BaseException) -> bool:
 
 
 def _probabilities(probs: Tensor) -> np.ndarray:
-    """(n, K) float32 probabilities -> float64 numpy, exactly (every float32 is a float64)."""
-    return probs.detach().float().cpu().numpy().astype(np.float64)
+    """(n, K) float32 probabilities -> float64 numpy, exactly (every float32 is a float64), C-contiguous:
+    constriction reads a strided array (e.g. from Tensor.expand) as if it were contiguous."""
+    return np.ascontiguousarray(probs.detach().float().cpu().numpy(), dtype=np.float64)
 
 
 class Encoder:
@@ -41,12 +42,12 @@ class Encoder:
     def categorical(self, symbols: Tensor, probs: Tensor) -> None:
         """symbols (n,) int in [0, K), probs (n, K): one distribution per symbol."""
         c = _family()
-        self._coder.encode(symbols.detach().cpu().numpy().astype(np.int32),
+        self._coder.encode(np.ascontiguousarray(symbols.detach().cpu().numpy(), dtype=np.int32),
                            c.stream.model.Categorical(perfect=False), _probabilities(probs))
 
     def uniform(self, symbols: Tensor | np.ndarray, size: int) -> None:
         """symbols (n,) int in [0, size): log2(size) bits each (nothing when size is 1)."""
-        arr = np.asarray(symbols.detach().cpu() if isinstance(symbols, Tensor) else symbols, dtype=np.int32)
+        arr = np.ascontiguousarray(symbols.detach().cpu() if isinstance(symbols, Tensor) else symbols, dtype=np.int32)
         if size <= 1:
             return
         self._coder.encode(arr.reshape(-1), _family().stream.model.Uniform(size))

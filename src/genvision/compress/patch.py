@@ -5,6 +5,8 @@ sum_k n_k (-log2 n_k / n) bits, the empirical entropy of the codes, instead of l
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -23,16 +25,32 @@ def _book(codebook_u8: Tensor, patch: int) -> PatchCodebook:
     return PatchCodebook(codebook_u8.float() / 127.5 - 1, patch)
 
 
-def encode(images: Tensor, given_labels: Tensor | None, *, k: int, patch: int, iters: int, seed: int
-           ) -> tuple[dict, bytes]:
-    """images (N, H, W, C) uint8 -> (header fields, payload)."""
-    n, h, w, c = images.shape
+class PatchCode(NamedTuple):
+    codebook: Tensor  # (K, C p p) uint8, patches on the pixel grid
+    maps: Tensor  # (N, H / p, W / p) int64
+
+
+def fit(images: Tensor, *, k: int, patch: int, iters: int, seed: int) -> PatchCode:
+    """k-means codebook of images (N, H, W, C) uint8, rounded to uint8, and the code maps under it."""
+    _, h, w, _ = images.shape
     if k < 1 or patch < 1 or h % patch or w % patch:
         raise GenvisionError(f"patch VQ needs k >= 1 and a patch size that divides {h}x{w}, got k={k}, patch={patch}")
     x = images.permute(0, 3, 1, 2).float() / 127.5 - 1
     fitted = fit_patch_codebook(x, k=k, patch=patch, iters=iters, generator=torch.Generator().manual_seed(seed))
-    codebook_u8 = to_uint8(fitted.codebook)  # (k', C p p): stored on the pixel grid, and coded with it
-    maps = vq_encode(x, _book(codebook_u8, patch))
+    codebook_u8 = to_uint8(fitted.codebook)  # stored on the pixel grid, and the codes chosen with it
+    return PatchCode(codebook_u8, vq_encode(x, _book(codebook_u8, patch)))
+
+
+def reconstruct(code: PatchCode, patch: int) -> np.ndarray:
+    """(N, H, W, C) uint8 images of the code maps."""
+    return to_uint8(vq_decode(code.maps, _book(code.codebook, patch))).permute(0, 2, 3, 1).numpy()
+
+
+def encode(images: Tensor, given_labels: Tensor | None, *, k: int, patch: int, iters: int, seed: int
+           ) -> tuple[dict, bytes]:
+    """images (N, H, W, C) uint8 -> (header fields, payload)."""
+    n = images.shape[0]
+    codebook_u8, maps = fit(images, k=k, patch=patch, iters=iters, seed=seed)
     k_used = codebook_u8.shape[0]
     counts = torch.bincount(maps.flatten(), minlength=k_used)
     plan = label_coding.plan_labels(None, None, given_labels, n, batch=n)
@@ -59,8 +77,7 @@ def decode(header: dict, payload: bytes) -> tuple[np.ndarray, Tensor | None]:
     maps = torch.from_numpy(dec.categorical(probs)).view(n, mh, mw)
     if content_digest(maps.numpy().astype(np.uint16)) != header["content"]:
         raise GenvisionError("the decoded code maps do not match the file's digest")
-    images = to_uint8(vq_decode(maps, _book(codebook_u8, patch)))
-    return images.permute(0, 2, 3, 1).numpy(), plan.stored
+    return reconstruct(PatchCode(codebook_u8, maps), patch), plan.stored
 
 
 def entropy_bits(maps: Tensor, k: int) -> float:
