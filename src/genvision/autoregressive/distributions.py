@@ -38,6 +38,7 @@ class Bernoulli:
 
     per_channel = True
     uniforms = 1
+    symbols = 2  # values per coded step (entropy coding, genvision.compress)
 
     def __init__(self, channels: int) -> None:
         self.channels = self.steps = self.param_channels = channels
@@ -62,8 +63,6 @@ class Bernoulli:
         out = pixel.clone()
         out[:, step] = (u[:, 0] < torch.sigmoid(params[:, step] / temperature)).to(pixel.dtype)
         return out
-
-    symbols = 2  # values per coded step (entropy coding: genvision.compress)
 
     def pmf(self, params: Tensor, pixel: Tensor, step: int) -> Tensor:
         """Probabilities of channel `step` being 0 and 1: params (n, C) -> (n, 2)."""
