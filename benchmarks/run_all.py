@@ -12,6 +12,7 @@ BENCHES = [
     ["bench_ddpm.py", "--batch", "64", "--steps", "3"],
     ["bench_guidance.py", "--batch", "64", "--steps", "5"],
     ["bench_pixelcnn_sampling.py"],
+    ["bench_compression.py", "--n", "100", "--batch", "100"],
 ]
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@
   genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=FILE.png]
   genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR]
   genvision report [RUN|pretrained:NAME ...] [--out=report/] [--n=16] [--seed=0] [--steps=10] [--measure]
+  genvision compress MODEL|patch-vq IN.npz|PNG|DIR ... --out FILE.gv   (docs/compression.md)
+  genvision decompress FILE.gv --out DIR|FILE.npz
   genvision demo      (the main job: a small CFG model on mnist5k and its figures)
 """
 

@@ -139,8 +139,9 @@ def cmd_complete(args: list[str]) -> int:
 
 
 def extra_commands() -> dict[str, Callable[[list[str]], int]]:
+    from genvision.compress.cli import cmd_compress, cmd_decompress
     from genvision.quantize.cli import cmd_patch_vq
     from genvision.report import cmd_report
 
     return {"guidance-sweep": cmd_guidance_sweep, "demo": cmd_demo, "complete": cmd_complete,
-            "patch-vq": cmd_patch_vq, "report": cmd_report}
+            "patch-vq": cmd_patch_vq, "report": cmd_report, "compress": cmd_compress, "decompress": cmd_decompress}

@@ -38,6 +38,7 @@ class Bernoulli:
 
     per_channel = True
     uniforms = 1
+    symbols = 2  # values per coded step (entropy coding, genvision.compress)
 
     def __init__(self, channels: int) -> None:
         self.channels = self.steps = self.param_channels = channels
@@ -71,6 +72,18 @@ class Bernoulli:
         out = pixel.clone()
         out[:, step] = (u[:, 0] < torch.sigmoid(params[:, step] / temperature)).to(pixel.dtype)
         return out
+
+    def pmf(self, params: Tensor, pixel: Tensor, step: int) -> Tensor:
+        """Probabilities of channel `step` being 0 and 1: params (n, C) -> (n, 2)."""
+        p1 = torch.sigmoid(params[:, step])
+        return torch.stack([1 - p1, p1], -1)
+
+    def to_symbols(self, v: Tensor) -> Tensor:
+        """Values (..) -> integer symbols (..) int64 in [0, symbols): the value itself."""
+        return v.long()
+
+    def from_symbols(self, k: Tensor) -> Tensor:
+        return k.float()
 
 
 class Categorical:
@@ -110,6 +123,20 @@ class Categorical:
         out = pixel.clone()
         out[:, step] = inverse_cdf(torch.softmax(logits / temperature, -1), u[:, 0]).to(pixel.dtype)
         return out
+
+    @property
+    def symbols(self) -> int:
+        return self.levels
+
+    def pmf(self, params: Tensor, pixel: Tensor, step: int) -> Tensor:
+        """Probabilities of the L levels of channel `step`: params (n, C L) -> (n, L)."""
+        return torch.softmax(params[:, step * self.levels : (step + 1) * self.levels], -1)
+
+    def to_symbols(self, v: Tensor) -> Tensor:
+        return v.long()
+
+    def from_symbols(self, k: Tensor) -> Tensor:
+        return k.float()
 
 
 class DiscretizedLogisticMixture:
@@ -196,3 +223,25 @@ class DiscretizedLogisticMixture:
             uc = u[:, 1 + c].clamp(1e-5, 1 - 1e-5)
             x[:, c] = self._snap(mean + scale[:, c] * (torch.log(uc) - torch.log1p(-uc)))
         return x
+
+    @property
+    def symbols(self) -> int:
+        return self.levels
+
+    def pmf(self, params: Tensor, pixel: Tensor, step: int) -> Tensor:
+        """Probabilities of the L grid values of a one-channel pixel, Eq. 2 at every bin, normalised:
+        params (n, P) -> (n, L). Colour pixels are drawn jointly and have no per-step pmf here."""
+        if self.channels != 1:
+            raise GenvisionError("entropy coding with a logistic mixture needs one channel (colour pixels are "
+                                 "drawn jointly)")
+        n, L = params.shape[0], self.levels
+        grid = self.from_symbols(torch.arange(L, device=params.device))
+        log_p = self.log_prob(params.repeat_interleave(L, 0)[:, :, None, None], grid.repeat(n).view(-1, 1, 1, 1))
+        return torch.softmax(log_p.view(n, L), -1)
+
+    def to_symbols(self, v: Tensor) -> Tensor:
+        """Grid values in [-1, 1] -> level k in [0, L)."""
+        return torch.round((v + 1) / 2 * (self.levels - 1)).long()
+
+    def from_symbols(self, k: Tensor) -> Tensor:
+        return k.float() / (self.levels - 1) * 2 - 1

@@ -16,7 +16,14 @@ from torch import Tensor, nn
 from genvision.autoregressive.distributions import Bernoulli, Categorical, DiscretizedLogisticMixture
 from genvision.autoregressive.gated import GatedPixelCNN
 from genvision.autoregressive.pixelcnn import PixelCNN
-from genvision.autoregressive.sampling import ParamsAt, naive_params_at, sample_pixels, window_params_at
+from genvision.autoregressive.sampling import (
+    Choose,
+    ParamsAt,
+    fill_pixels,
+    naive_params_at,
+    sample_pixels,
+    window_params_at,
+)
 from genvision.errors import GenvisionError
 from genvision.nn.classifier_free import classifier_free_mix, drop_labels
 
@@ -317,6 +324,24 @@ class PixelCNNModel(nn.Module):
             generator=generator,
             temperature=temperature,
         )
+
+    @torch.no_grad()
+    def fill_with(
+        self,
+        v: Tensor,
+        choose: Choose,
+        *,
+        labels: Tensor | None = None,
+        cond_map: Tensor | None = None,
+        method: SampleMethod = "fast",
+    ) -> Tensor:
+        """The sampling loop with `choose` picking every value (sampling.fill_pixels), from raster index 0:
+        v (n, C, H, W) values, filled in place and returned. The entropy coder runs this on both sides, so the
+        encoder and the decoder see bit-identical parameters (same batch, same order, same arithmetic)."""
+        labels, cond_map = self._conditions(labels, cond_map, v.shape[0])
+        x = self.to_input(v)
+        params_at = self._params_at(method, x, labels, cond_map)
+        return fill_pixels(params_at, choose, self.dist.steps, v, x, to_input=self.to_input)
 
     def _empty(self, n: int) -> Tensor:
         size = self.config.image_size

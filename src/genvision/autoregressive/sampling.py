@@ -1,5 +1,10 @@
 """Pixel-by-pixel sampling: one loop, three ways to get the parameters of the next pixel.
 
+`fill_pixels` is the loop itself: what value each pixel takes comes from a `Choose` callback. Sampling
+(`sample_pixels`) draws it at random; the entropy coder (genvision.compress) takes the known value and codes
+it, or decodes it, so that encoder and decoder run the very same computation and see bit-identical
+parameters.
+
 The loop draws its randomness in a fixed order (one `torch.rand((n, dist.uniforms))` per pixel per step,
 turned into a value by inverse CDF), so every way of computing the parameters consumes the generator
 identically and, with equal parameters, gives the same samples:
@@ -43,6 +48,41 @@ class PixelSampler(Protocol):
     ) -> Tensor: ...
 
 
+class Site(NamedTuple):
+    """Where the loop is: pixel (i, j) and, for channel-by-channel distributions, the draw `step`."""
+
+    i: int
+    j: int
+    step: int
+
+
+# (params (n, P) of the pixel, pixel (n, C) its current values, site) -> the pixel with draw `step` set (n, C)
+Choose = Callable[[Tensor, Tensor, Site], Tensor]
+
+
+def fill_pixels(
+    params_at: ParamsAt,
+    choose: Choose,
+    steps: int,
+    v: Tensor,
+    x: Tensor,
+    *,
+    to_input: Callable[[Tensor], Tensor],
+    start: int = 0,
+) -> Tensor:
+    """Fill v in raster order from raster index `start` on, `steps` choices per pixel; v and x are updated in
+    place and v returned. v: (n, C, H, W) values (pixels before `start` are kept); x: (n, C_in, H, W) =
+    to_input(v), the network input; to_input maps a (n, C, 1, 1) pixel to its input."""
+    _, _, height, width = v.shape
+    for index in range(start, height * width):
+        i, j = divmod(index, width)
+        for step in range(steps):
+            params = params_at(x, i, j)
+            v[:, :, i, j] = choose(params, v[:, :, i, j], Site(i, j, step))
+            x[:, :, i : i + 1, j : j + 1] = to_input(v[:, :, i : i + 1, j : j + 1])
+    return v
+
+
 def sample_pixels(
     params_at: ParamsAt,
     dist: PixelSampler,
@@ -54,20 +94,15 @@ def sample_pixels(
     generator: torch.Generator | None = None,
     temperature: float = 1.0,
 ) -> Tensor:
-    """Fill v in raster order from raster index `start` on; v and x are updated in place and v returned.
+    """`fill_pixels` with random draws: each step one `torch.rand((n, dist.uniforms))` turned into a value by
+    the distribution's inverse CDF. v: (n, C, H, W) values in the distribution's domain."""
+    n = v.shape[0]
 
-    v: (n, C, H, W) values in the distribution's domain (pixels before `start` are kept);
-    x: (n, C_in, H, W) = to_input(v), the network input; to_input maps a (n, C, 1, 1) pixel to its input.
-    """
-    n, _, height, width = v.shape
-    for index in range(start, height * width):
-        i, j = divmod(index, width)
-        for step in range(dist.steps):
-            params = params_at(x, i, j)
-            u = torch.rand((n, dist.uniforms), generator=generator, device=v.device)
-            v[:, :, i, j] = dist.sample_step(params, v[:, :, i, j], step, u, temperature=temperature)
-            x[:, :, i : i + 1, j : j + 1] = to_input(v[:, :, i : i + 1, j : j + 1])
-    return v
+    def draw(params: Tensor, pixel: Tensor, site: Site) -> Tensor:
+        u = torch.rand((n, dist.uniforms), generator=generator, device=v.device)
+        return dist.sample_step(params, pixel, site.step, u, temperature=temperature)
+
+    return fill_pixels(params_at, draw, dist.steps, v, x, to_input=to_input, start=start)
 
 
 def naive_params_at(net_fn: Callable[[Tensor], Tensor]) -> ParamsAt:

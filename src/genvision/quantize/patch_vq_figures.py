@@ -55,10 +55,12 @@ def save_mosaic(image: Tensor, codebook: PatchCodebook, path: str | Path) -> Pat
 
 
 def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title: str = "",
-                         points: Sequence[tuple[str, float, float]] = ()) -> Path:
+                         points: Sequence[tuple[str, float, float]] = (),
+                         file_points: Sequence[tuple[str, float, float]] = ()) -> Path:
     """PSNR (dB) against bits per pixel, one line per patch size, points labelled with K; rows as returned by
     rate_distortion_sweep (a dashed line adds the codebook's cost when rows carry bpp_with_codebook).
-    points: other operating points (label, bpp, psnr), e.g. a VQ-VAE's, drawn as stars beside the curves."""
+    points: other operating points (label, bpp, psnr), e.g. a VQ-VAE's, drawn as stars beside the curves;
+    file_points: the same from real compressed files (genvision.compress), drawn as red squares."""
     fig, ax = pyplot().subplots(figsize=(5.5, 4))
     for i, p in enumerate(sorted({r["patch"] for r in rows})):
         sel = sorted((r for r in rows if r["patch"] == p), key=lambda r: r["k"])
@@ -71,8 +73,11 @@ def plot_rate_distortion(rows: list[dict[str, Any]], path: str | Path, *, title:
     for label, bpp, psnr_db in points:
         ax.plot([bpp], [psnr_db], "*", markersize=12, color="k")
         ax.annotate(label, (bpp, psnr_db), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    for label, bpp, psnr_db in file_points:
+        ax.plot([bpp], [psnr_db], "s", markersize=6, color="C3", fillstyle="none")
+        ax.annotate(label, (bpp, psnr_db), textcoords="offset points", xytext=(5, 2), fontsize=7, color="C3")
     ax.set_xscale("log")
-    ax.set_xlabel("bits per pixel (code map; dotted: + codebook)")
+    ax.set_xlabel("bits per pixel (code map; dotted: + codebook; squares: real files)")
     ax.set_ylabel("PSNR (dB)")
     ax.set_title(title or "classic VQ: rate vs distortion", fontsize=10)
     ax.grid(alpha=0.3)

@@ -61,11 +61,41 @@ def patch_vq(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) 
     rows = rate_distortion_sweep(images, PATCH_VQ_KS, PATCH_VQ_PATCHES, iters=10, generator=gen)
     point = vqvae_operating_point(t.target, images)
     plot = plot_rate_distortion(rows, opts.figure_path(t, "rate-distortion"), points=[point],
+                                file_points=file_points(t, targets, images),
                                 title=f"classic VQ vs this VQ-VAE on {len(images)} {name} images")
     return [Figure(mosaic, f"Classic patch VQ (k-means, K=16 codes of 4x4 pixels, fitted on {len(images)} "
                            f"{name} images): an image, its code map, its decoding and the codebook."),
             Figure(plot, f"Rate vs distortion of patch VQ for K={', '.join(map(str, PATCH_VQ_KS))} (fitted and "
-                         f"measured on the same {len(images)} images), and the VQ-VAE (star).")]
+                         f"measured on the same {len(images)} images), and the VQ-VAE (star); squares: the sizes "
+                         "of real files of the same images (genvision compress: patch VQ 4x4 with its codebook, "
+                         "the VQ-VAE's codes with a uniform code and with its learned prior when the report has it).")]
+
+
+def file_points(t: ReportTarget, targets: list[ReportTarget], images: Tensor) -> list[tuple[str, float, float]]:
+    """(label, bits per pixel of the payload, PSNR) of real compressed files of images (N, C, H, W) in [-1, 1]:
+    patch VQ 4x4 for each K, this VQ-VAE's codes coded uniformly, and with any prior over this VQ-VAE among
+    the report's targets."""
+    from genvision.compress import CompressOptions, compress, decompress
+    from genvision.compress.container import weights_digest
+    from genvision.data.dataset import to_uint8
+    from genvision.eval.reconstruction import psnr
+
+    u8 = to_uint8(images).permute(0, 2, 3, 1).numpy()
+    pixels = images[:, 0].numel()
+
+    def point(label: str, target: str, options: CompressOptions, model=None) -> tuple[str, float, float]:
+        container = compress(target, u8, options=options, model=model)
+        out = torch.from_numpy(decompress(container, model=model).images).permute(0, 3, 1, 2).float() / 127.5 - 1
+        return label, 8 * len(container.payload) / pixels, psnr(out, images)
+
+    points = [point(f"K={k}", "patch-vq", CompressOptions(k=k, patch=4)) for k in PATCH_VQ_KS]
+    points.append(point("uniform", t.target, CompressOptions(prior="uniform"), t.model))
+    mine = weights_digest(t.model)
+    for other in targets:
+        tokenizer = getattr(other.model, "tokenizer", None)
+        if hasattr(other.model, "pixelcnn") and tokenizer is not None and weights_digest(tokenizer) == mine:
+            points.append(point("prior", other.target, CompressOptions(), other.model))
+    return points
 
 
 def components(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
