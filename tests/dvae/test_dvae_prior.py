@@ -49,10 +49,16 @@ def test_loss_trains_the_prior_only_and_keeps_the_dvae_frozen():
 
 
 def test_missing_or_wrong_dvae_is_a_clear_error(tmp_path):
+    from genvision.loading import load_dependencies
+    from genvision.models import get_entry
+
+    entry = get_entry("dvae-tokens-prior")
     with pytest.raises(GenvisionError, match="needs --dvae"):
-        TokenPrior(TokenPriorConfig(), (1, 8, 8), 10)
+        load_dependencies(entry, TokenPriorConfig())
     with pytest.raises(GenvisionError, match="neither a checkpoint file nor a run folder"):
-        TokenPrior(TokenPriorConfig(dvae=str(tmp_path / "nope")), (1, 8, 8), 10)
+        load_dependencies(entry, TokenPriorConfig(dvae=str(tmp_path / "nope")))
+    with pytest.raises(GenvisionError, match="expected a dvae-tokens"):
+        TokenPrior(TokenPriorConfig(), (1, 8, 8), 10, dvae=torch.nn.Linear(1, 1))
     dvae = TokenDVAE(TokenDVAEConfig(codes=8, hidden=8, embed_dim=4), (1, 8, 8))
     with pytest.raises(GenvisionError, match="trained on"):
         TokenPrior(TokenPriorConfig(), (1, 16, 16), 10, dvae=dvae)

@@ -31,18 +31,6 @@ class TokenPriorConfig:
     class_conditional: bool = True
 
 
-def load_token_dvae(path: str) -> TokenDVAE:
-    """The frozen dVAE of a `dvae-tokens` checkpoint (EMA weights), in eval mode."""
-    from genvision.models import load_model  # the registry imports this module
-
-    if not path:
-        raise GenvisionError("TokenPrior needs --dvae=PATH: a checkpoint or run folder of a dvae-tokens model")
-    model, _ = load_model(path)
-    if not isinstance(model, TokenDVAE):
-        raise GenvisionError(f"{path}: expected a dvae-tokens checkpoint, got a {type(model).__name__}")
-    return model
-
-
 class TokenPrior(CodeMapPrior):
     """p(x) = sum over token maps of PixelCNN(tokens [| y]) * decoder; trained on encoded images.
 
@@ -50,8 +38,9 @@ class TokenPrior(CodeMapPrior):
     """
 
     def __init__(self, config: TokenPriorConfig, image_shape: tuple[int, int, int], num_classes: int,
-                 *, dvae: TokenDVAE | None = None) -> None:
-        dvae = dvae if dvae is not None else load_token_dvae(config.dvae)
+                 *, dvae: TokenDVAE) -> None:
+        if not isinstance(dvae, TokenDVAE):
+            raise GenvisionError(f"TokenPrior: expected a dvae-tokens model, got a {type(dvae).__name__}")
         if tuple(image_shape) != dvae.image_shape:
             raise GenvisionError(f"TokenPrior: the data's images are {tuple(image_shape)} but the dVAE "
                                  f"{config.dvae!r} was trained on {dvae.image_shape}")
