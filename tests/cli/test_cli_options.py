@@ -42,6 +42,8 @@ def test_bare_flag_on_a_valued_option_is_one_line(capsys, tmp_path, monkeypatch)
     ["guidance-sweep", "pretrained:cfg-mnist", "--steps=abc"],
     ["guidance-sweep", "pretrained:cfg-mnist", "--n-per-class=abc"],
     ["report", "--n=abc"],
+    ["patch-vq", "mnist5k", "--seed=abc"],
+    ["patch-vq", "mnist5k", "--k"],
 ])
 def test_integer_options_give_one_error_line(capsys, tmp_path, monkeypatch, argv):
     monkeypatch.chdir(tmp_path)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from genvision.config import option, parse_key_values, parse_options
 from genvision.errors import GenvisionError
 from genvision.quantize.images import load_images, tokenizer_operating_point
 
@@ -37,10 +39,22 @@ def vqvae_operating_point(run: str, images: Tensor) -> tuple[str, float, float]:
     return label, bpp, value
 
 
+@dataclass(frozen=True)
+class PatchVQOptions:
+    k: int = option(64, min=1)
+    patch: int = option(4, min=1)
+    n: int = option(1000, min=1)
+    iters: int = option(10, min=1)
+    seed: int = 0
+    ks: str = "2,4,16,64,256"
+    patches: str = "2,4"
+    out: str | None = None
+    vqvae: str | None = None
+
+
 def cmd_patch_vq(args: list[str]) -> int:
     """Fit a K-code codebook of p x p patches, print rate and PSNR, write the mosaic and a rate-distortion
     sweep (plot + JSON) to --out (default runs/patch-vq-NAME)."""
-    from genvision.config import parse_key_values
     from genvision.eval.reconstruction import psnr
     from genvision.eval.table import format_table
     from genvision.quantize.patch_vq import (
@@ -54,16 +68,11 @@ def cmd_patch_vq(args: list[str]) -> int:
 
     if not args or args[0].startswith("--"):
         raise GenvisionError(USAGE)
-    opts = parse_key_values(args[1:])
-    k, patch = _ints(opts.pop("k", "64"), "k")[0], _ints(opts.pop("patch", "4"), "patch")[0]
-    n, iters = _ints(opts.pop("n", "1000"), "n")[0], _ints(opts.pop("iters", "10"), "iters")[0]
-    seed = int(opts.pop("seed", "0"))
-    ks = _ints(opts.pop("ks", "2,4,16,64,256"), "ks")
-    patches = sorted(set(_ints(opts.pop("patches", "2,4"), "patches")) | {patch})
-    out_opt = opts.pop("out", None)
-    vqvae_run = opts.pop("vqvae", None)
-    if opts:
-        raise GenvisionError(f"unknown options: {', '.join('--' + key for key in opts)}; {USAGE}")
+    opts = parse_options(PatchVQOptions, parse_key_values(args[1:]), what="patch-vq")
+    k, patch, n, iters, seed, out_opt, vqvae_run = (opts.k, opts.patch, opts.n, opts.iters, opts.seed, opts.out,
+                                                    opts.vqvae)
+    ks = _ints(opts.ks, "ks")
+    patches = sorted(set(_ints(opts.patches, "patches")) | {patch})
     images, name = load_images(args[0], n=n, seed=seed)
     # Every patch size of the sweep must tile the images: crop to a multiple of their least common multiple.
     step = math.lcm(*patches)
