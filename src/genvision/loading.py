@@ -29,6 +29,13 @@ def _data_config(config: Mapping[str, Any]) -> DataConfig:
         return DataConfig()
 
 
+def upgrade_keys(config_cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored model config with the keys its class has renamed since (config_cls.RENAMED) under their new
+    names, so checkpoints written before a rename keep loading."""
+    renamed = getattr(config_cls, "RENAMED", {})
+    return {renamed.get(k, k): v for k, v in values.items()}
+
+
 def dependency_configs(entry: ModelEntry, config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """field -> the run config of each declared dependency: embedded, or read from the named checkpoint."""
     embedded = dict(config.get("requires") or {})
@@ -48,7 +55,7 @@ def build_from_config(config: Mapping[str, Any]) -> nn.Module:
     """A model with fresh weights from a run config (dependencies rebuilt from their configs too)."""
     try:
         entry = get_entry(config["model"])
-        model_cfg = from_dict(entry.config_cls, config["model_config"])
+        model_cfg = from_dict(entry.config_cls, upgrade_keys(entry.config_cls, config["model_config"]))
         deps = {key: build_from_config(dep) for key, dep in dependency_configs(entry, config).items()}
         return entry.make(model_cfg, tuple(config["image_shape"]), int(config["num_classes"]),
                           data=_data_config(config), deps=deps)
