@@ -130,9 +130,9 @@ def test_report_of_run_folders_has_each_familys_figures(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["pretrained:no-such-model"], "no pretrained model 'no-such-model'"),
     (["no/such/run"], "neither a checkpoint file nor a run folder"),
-    (["--n=x"], "--n must be an integer"),
+    (["--n=x"], "--n: expected int, got 'x'"),
     (["--n", "3"], "options are written --key=value"),
-    (["--colour=red"], "unknown options: --colour"),
+    (["--colour=red"], "unknown option --colour"),
 ])
 def test_bad_target_or_option_is_one_line(capsys, tmp_path, argv, message):
     rc = main(["report", *argv, f"--out={tmp_path / 'r'}"])
