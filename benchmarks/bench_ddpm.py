@@ -37,7 +37,7 @@ def main() -> None:
     args = ap.parse_args()
     dev = torch.device(args.device)
     spec = make_run_spec("ddpm", preset="mnist")
-    ours = get_entry("ddpm").build(spec.model_config, (1, 28, 28), 0).to(dev)
+    ours = get_entry("ddpm").make(spec.model_config, (1, 28, 28), 0).to(dev)
     denoisers = {"genvision": lambda x, t: ours.unet(x, t)}
     try:
         theirs = diffusers_unet(dev)

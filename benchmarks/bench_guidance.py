@@ -27,7 +27,7 @@ def main() -> None:
     args = ap.parse_args()
     dev = torch.device(args.device)
     spec = make_run_spec("cfg", preset="mnist")
-    model = get_entry("cfg").build(spec.model_config, (1, 28, 28), 10).to(dev).eval()
+    model = get_entry("cfg").make(spec.model_config, (1, 28, 28), 10).to(dev).eval()
     labels = (torch.arange(args.batch) % 10).to(dev)
     null = torch.full_like(labels, model.null_label)
     shape = (args.batch, 1, 28, 28)

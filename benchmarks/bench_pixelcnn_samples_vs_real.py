@@ -22,7 +22,7 @@ import torch
 
 from genvision.config import from_dict
 from genvision.data import DataConfig, load_dataset
-from genvision.models import load_model
+from genvision.loading import load_model
 
 
 def shift_rows(x: torch.Tensor, k: int) -> torch.Tensor:

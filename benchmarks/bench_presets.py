@@ -30,7 +30,7 @@ def main() -> None:
     for name in args.models.split(","):
         spec = make_run_spec(name, preset="mnist")
         torch.manual_seed(0)
-        model = get_entry(name).build(spec.model_config, data.image_shape, data.num_classes)
+        model = get_entry(name).make(spec.model_config, data.image_shape, data.num_classes, data=spec.data)
         cfg = TrainConfig(steps=10**9, batch_size=spec.train.batch_size, bf16=spec.train.bf16, progress=False,
                           val_every=0, ckpt_every=0, device="cpu")
         trainers[name] = Trainer(model, data, config=cfg, batch_transform=spec.data.batch_transform())

@@ -31,7 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     data = load_dataset("mnist5k", split="train")
     spec = make_run_spec(args.model, preset=args.preset)
-    build = get_entry(args.model).build
+    build = get_entry(args.model).make
     torch.manual_seed(0)
     rows = []
     for bf16 in (False, True):

@@ -10,8 +10,8 @@ from genvision import pretrained
 from genvision.cli import main
 from genvision.data import load_dataset
 from genvision.errors import GenvisionError
-from genvision.eval.cli import evaluate_target
-from genvision.models import load_model
+from genvision.eval.run import evaluate_target
+from genvision.loading import load_model
 
 SHIPPED = pretrained.shipped()
 FAST = {"ddpm": {"steps": 4}, "cfg": {"steps": 4, "guidance_weight": 3.0}}  # few DDIM steps: a quick check

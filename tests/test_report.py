@@ -12,6 +12,7 @@ from PIL import Image
 from genvision import pretrained
 from genvision.cli import main
 from genvision.data import load_dataset
+from genvision.loading import load_dependencies
 from genvision.models import get_entry, make_run_spec, run_config_dict
 from genvision.report import build_report
 from genvision.report.diffusion import stored_sweep
@@ -69,8 +70,10 @@ def _fake_run(runs: Path, model: str, *, name: str | None = None, metrics: dict 
     """A run folder of an untrained tiny model: checkpoints/, config.json, metrics.jsonl [, eval.json]."""
     spec = make_run_spec(model, preset="tiny", overrides=overrides)
     data = load_dataset(spec.data.data, split="train")
-    config = run_config_dict(spec, image_shape=data.image_shape, num_classes=data.num_classes)
-    net = get_entry(model).build(spec.model_config, data.image_shape, data.num_classes)
+    entry = get_entry(model)
+    deps, dep_configs = load_dependencies(entry, spec.model_config)
+    config = run_config_dict(spec, image_shape=data.image_shape, num_classes=data.num_classes, requires=dep_configs)
+    net = entry.make(spec.model_config, data.image_shape, data.num_classes, data=spec.data, deps=deps)
     run = runs / (name or model)
     save_checkpoint(checkpoint_path(run, 2), step=2, config=config, model=net.state_dict())
     (run / "config.json").write_text(json.dumps(config))
@@ -127,9 +130,9 @@ def test_report_of_run_folders_has_each_familys_figures(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["pretrained:no-such-model"], "no pretrained model 'no-such-model'"),
     (["no/such/run"], "neither a checkpoint file nor a run folder"),
-    (["--n=x"], "--n must be an integer"),
+    (["--n=x"], "--n: expected int, got 'x'"),
     (["--n", "3"], "options are written --key=value"),
-    (["--colour=red"], "unknown options: --colour"),
+    (["--colour=red"], "unknown option --colour"),
 ])
 def test_bad_target_or_option_is_one_line(capsys, tmp_path, argv, message):
     rc = main(["report", *argv, f"--out={tmp_path / 'r'}"])

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path("tests/train").resolve()))
 from test_fuzz_files import _tiny  # noqa: E402
 
 from genvision.errors import GenvisionError  # noqa: E402
-from genvision.models import load_model  # noqa: E402
+from genvision.loading import load_model  # noqa: E402
 
 torch.set_num_threads(1)
 raw, _, _ = _tiny()

@@ -19,7 +19,8 @@ from pathlib import Path
 import torch
 
 from genvision.data import load_dataset
-from genvision.models import get_entry, load_model, make_run_spec, run_config_dict
+from genvision.loading import load_model
+from genvision.models import get_entry, make_run_spec, run_config_dict
 from genvision.train.trainer import Trainer
 
 
@@ -42,7 +43,8 @@ def main() -> None:
     spec = make_run_spec("pixelcnn", preset="mnist", overrides=overrides)
     train_data = load_dataset(spec.data.data, split="train")
     val_data = load_dataset(spec.data.data, split="val")
-    model = get_entry("pixelcnn").build(spec.model_config, train_data.image_shape, train_data.num_classes)
+    model = get_entry("pixelcnn").make(spec.model_config, train_data.image_shape, train_data.num_classes,
+                                       data=spec.data)
     missing, unexpected = model.load_state_dict(old.state_dict(), strict=False)
     assert not unexpected and all(k.endswith(("row_bias", "col_bias")) for k in missing), (missing, unexpected)
     print(f"warm start: {len(missing)} new position-bias tensors, everything else from {args.source}")

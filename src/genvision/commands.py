@@ -1,12 +1,22 @@
-"""Commands beyond train/sample/eval/data/models: guidance-sweep, demo, complete, patch-vq and report."""
+"""The commands of the CLI table (genvision.cli.COMMANDS): each parses its arguments into a frozen options
+dataclass with the same code as training configs (types checked, unknown keys rejected, bare flags true)
+and calls the library."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from genvision.config import option, parse_key_values, parse_options, split_options
 from genvision.errors import GenvisionError
+
+
+def _target(args: list[str], usage: str) -> tuple[str, list[str]]:
+    if not args or args[0].startswith("--"):
+        raise GenvisionError(f"usage: {usage}")
+    return args[0], args[1:]
 
 
 def _floats(text: str, name: str) -> list[float]:
@@ -16,71 +26,205 @@ def _floats(text: str, name: str) -> list[float]:
         raise GenvisionError(f"--{name} must be comma-separated numbers, got {text!r}") from None
 
 
+# ---- train -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """The train command's own options; every other --key=value goes to the model, train or data config."""
+
+    preset: str | None = None
+    name: str | None = None
+    runs_dir: str = "runs"
+    resume: bool = False
+
+
+def cmd_train(args: list[str]) -> int:
+    """genvision train MODEL [--preset=P] [--name=RUN] [--resume] [--key=value ...]"""
+    from genvision.runs import train_run
+
+    model_name, rest = _target(args, "genvision train MODEL [--preset=P] [--name=RUN] [--resume] [--key=value]")
+    opts, overrides = split_options(parse_key_values(rest), TrainOptions, what="train")
+    train_run(model_name, preset=opts.preset, name=opts.name, runs_dir=opts.runs_dir, resume=opts.resume,
+              overrides=overrides)
+    return 0
+
+
+# ---- sample ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleOptions:
+    """The sample command's own options; the others are the model's sampling options (entry.sample_options)."""
+
+    out: str = ""
+    n: int = option(16, min=1)
+    seed: int = 0
+    label: int | None = None
+    device: str = "cpu"
+
+
+def cmd_sample(args: list[str]) -> int:
+    """genvision sample RUN --n N [--label K] --out FILE.png|FILE.npz [--seed S] [--option=value ...]"""
+    import torch
+
+    from genvision.loading import load_model, load_sample_requirements
+    from genvision.models import get_entry
+    from genvision.protocols import Sampler, labels_for, num_labels
+    from genvision.viz.grid import save_grid, save_images_npz
+
+    target, rest = _target(args, "genvision sample RUN --n N --out FILE.png|FILE.npz")
+    opts, model_opts = split_options(parse_key_values(rest), SampleOptions, what="sample")
+    if not opts.out:
+        raise GenvisionError("sample needs --out FILE.png or FILE.npz")
+    if not opts.out.lower().endswith((".png", ".npz")):
+        raise GenvisionError(f"--out must end in .png or .npz, got {opts.out!r}")
+    model, config = load_model(target, device=opts.device)
+    entry = get_entry(config["model"])
+    if not isinstance(model, Sampler):
+        raise GenvisionError(f"model {config['model']!r} does not generate images")
+    options = parse_options(entry.sample_options, model_opts, what=f"sampling {config['model']}")
+    kwargs = load_sample_requirements(entry, dataclasses.asdict(options), device=opts.device)
+    n, num_classes = opts.n, num_labels(model)
+    if opts.label is not None:
+        if num_classes > 0 and not 0 <= opts.label < num_classes:
+            raise GenvisionError(f"--label {opts.label} is out of range: the model has classes 0..{num_classes - 1}")
+        labels = torch.full((n,), opts.label, dtype=torch.long, device=opts.device)
+    else:
+        labels = labels_for(model, n, device=opts.device)
+    gen = torch.Generator(device=opts.device).manual_seed(opts.seed)
+    with torch.no_grad():
+        images = model.sample(n, labels=labels, generator=gen, **kwargs)
+    if opts.out.endswith(".npz"):
+        path = save_images_npz(images, opts.out, labels=labels if opts.label is not None else None)
+    else:
+        nrow = num_classes if (labels is not None and opts.label is None) else int(max(1, round(n ** 0.5)))
+        path = save_grid(images, opts.out, nrow=nrow)
+    print(f"wrote {n} samples to {path}")
+    return 0
+
+
+# ---- data, models ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    data_dir: str = ""
+
+
+def cmd_data(args: list[str]) -> int:
+    """genvision data [NAME] [--data-dir=DIR]"""
+    from genvision.data import describe_dataset, list_datasets
+
+    if not args:
+        print(list_datasets())
+        return 0
+    name, rest = _target(args, "genvision data [NAME] [--data-dir=DIR]")
+    opts = parse_options(DataOptions, parse_key_values(rest), what="data")
+    print(describe_dataset(name, data_dir=opts.data_dir or None))
+    return 0
+
+
+@dataclass(frozen=True)
+class ModelsOptions:
+    markdown: bool = False
+
+
+def cmd_models(args: list[str]) -> int:
+    """genvision models [--markdown]"""
+    from genvision import pretrained
+    from genvision.models import registry
+
+    opts = parse_options(ModelsOptions, parse_key_values(args), what="models")
+    if opts.markdown:
+        print(pretrained.markdown_table())
+        return 0
+    print("Models (genvision train MODEL [--preset=P]):")
+    for name, entry in registry().items():
+        presets = ", ".join(entry.presets) or "-"
+        print(f"  {name:18s} {entry.description} [presets: {presets}]")
+    names = pretrained.shipped()
+    print("\nShipped pretrained models (use pretrained:NAME wherever a run folder goes):" if names else
+          "\nNo pretrained models are shipped in this installation (make pretrained builds them).")
+    for name in names:
+        info = pretrained.info(name)
+        print(f"  {name:24s} {info['parameters'] / 1e6:5.2f}M params, {info['weights_bytes'] / 1e6:4.1f} MB, "
+              f"{info['description']}")
+        print(f"  {'':24s} {pretrained.headline(info['metrics'])}")
+    return 0
+
+
+# ---- guidance-sweep, demo, complete ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuidanceSweepOptions:
+    weights: str | None = None  # CFG weights w, comma-separated (default 0,0.5,1,2,4 when no --classifier)
+    classifier: str | None = None  # a noisy-classifier run: also sweep classifier guidance
+    scales: str = "0,1,2,4,8"
+    n_per_class: int = option(50, min=1)
+    steps: int = option(50, min=1)
+    seed: int = 0
+    out: str | None = None
+    eval_classifier: str | None = None
+    device: str = "cpu"
+
+
 def cmd_guidance_sweep(args: list[str]) -> int:
     """genvision guidance-sweep RUN [--weights=0,0.5,1,2,4] [--classifier=NOISY_RUN --scales=0,1,2,4]
     [--n-per-class=50] [--steps=50] [--out=DIR] [--eval-classifier=RUN]"""
     import torch
 
-    from genvision.config import parse_key_values
     from genvision.diffusion.sweep import class_by_weight_grid, guidance_sweep, write_sweep
     from genvision.eval.table import format_table
-    from genvision.models import load_model
+    from genvision.loading import load_model
+    from genvision.protocols import num_labels
 
-    if not args or args[0].startswith("--"):
-        raise GenvisionError("usage: genvision guidance-sweep RUN [--weights=0,1,2] [--classifier=RUN --scales=0,1]")
-    target, opts = args[0], parse_key_values(args[1:])
-    device = opts.pop("device", "cpu")
-    model, config = load_model(target, device=device)
+    target, rest = _target(args, "genvision guidance-sweep RUN [--weights=0,1,2] [--classifier=RUN --scales=0,1]")
+    opts = parse_options(GuidanceSweepOptions, parse_key_values(rest), what="guidance-sweep")
+    model, config = load_model(target, device=opts.device)
     data = config["data"]["data"]
-    n_per_class = int(opts.pop("n_per_class", "50"))
-    steps = int(opts.pop("steps", "50"))
-    seed = int(opts.pop("seed", "0"))
-    eval_clf = opts.pop("eval_classifier", None)
     num_classes = int(config["num_classes"])
-    out = Path(opts.pop("out", str(Path(target) / "guidance" if Path(target).is_dir() else
-                                   Path(target).parent / "guidance")))
+    out = Path(opts.out or (Path(target) / "guidance" if Path(target).is_dir() else Path(target).parent / "guidance"))
     sweeps = []
-    if "classifier" in opts:
-        noisy = opts.pop("classifier")
-        scales = _floats(opts.pop("scales", "0,1,2,4,8"), "scales")
-        noisy_model, _ = load_model(noisy, device=device)
-        sweeps.append(("classifier_guidance", "classifier_scale", scales, {"classifier": noisy_model}, "s={}"))
-    weights = opts.pop("weights", None)
-    if weights is not None or not sweeps:
-        if not getattr(model, "num_classes", 0):
+    if opts.classifier:
+        noisy_model, _ = load_model(opts.classifier, device=opts.device, expect="noisy-classifier")
+        sweeps.append(("classifier_guidance", "classifier_scale", _floats(opts.scales, "scales"),
+                       {"classifier": noisy_model}, "s={}"))
+    if opts.weights is not None or not sweeps:
+        if not num_labels(model):
             raise GenvisionError(f"{target} is not class-conditional: CFG needs a cfg run (or pass --classifier)")
-        sweeps.append(("cfg", "guidance_weight", _floats(weights or "0,0.5,1,2,4", "weights"), {}, "w={}"))
-    if opts:
-        raise GenvisionError(f"unknown options: {', '.join('--' + k for k in opts)}")
-    for name, option, values, extra, fmt in sweeps:
+        sweeps.append(("cfg", "guidance_weight", _floats(opts.weights or "0,0.5,1,2,4", "weights"), {}, "w={}"))
+    for name, option_name, values, extra, fmt in sweeps:
         t0 = time.time()
         with torch.no_grad():
-            rows = guidance_sweep(model, values=values, option=option, n_per_class=n_per_class,
-                                  num_classes=num_classes, data=data, classifier_path=eval_clf, seed=seed,
-                                  steps=steps, **extra)
-        table, plot = write_sweep(rows, out, name, option)
-        grid = class_by_weight_grid(model, out / f"{name}_grid.png", values=values, option=option,
-                                    num_classes=num_classes, seed=seed, steps=steps, label_fmt=fmt, **extra)
+            rows = guidance_sweep(model, values=values, option=option_name, n_per_class=opts.n_per_class,
+                                  num_classes=num_classes, data=data, classifier_path=opts.eval_classifier,
+                                  seed=opts.seed, steps=opts.steps, **extra)
+        table, plot = write_sweep(rows, out, name, option_name)
+        grid = class_by_weight_grid(model, out / f"{name}_grid.png", values=values, option=option_name,
+                                    num_classes=num_classes, seed=opts.seed, steps=opts.steps, label_fmt=fmt,
+                                    **extra)
         print(format_table(rows))
-        print(f"{name}: {len(values)} values x {n_per_class * num_classes} samples in {time.time() - t0:.0f}s")
+        print(f"{name}: {len(values)} values x {opts.n_per_class * num_classes} samples in {time.time() - t0:.0f}s")
         print(f"table {table}\nplot {plot}\ngrid {grid}")
     return 0
 
 
 def cmd_demo(args: list[str]) -> int:
     """The main job on the embedded data: train the small CFG model on mnist5k, then write the class x lambda
-    grid, a denoising filmstrip and a sample grid."""
+    grid, a denoising filmstrip and a sample grid. Extra --key=value options go to training."""
     import torch
 
-    from genvision.cli import cmd_train
     from genvision.diffusion.filmstrip import denoising_filmstrip
     from genvision.diffusion.sweep import class_by_weight_grid
-    from genvision.models import load_model
+    from genvision.loading import load_model
+    from genvision.runs import train_run
 
     run = Path("runs/demo-cfg")
     t0 = time.time()
     if not any(run.glob("checkpoints/*.safetensors")):
-        cmd_train("cfg", ["--preset=demo", "--name=demo-cfg", *args])
+        train_run("cfg", preset="demo", name="demo-cfg", overrides=parse_key_values(args))
     model, _ = load_model(run)
     lambdas = [0.0, 0.25, 0.5, 0.75, 1.0]
     with torch.no_grad():
@@ -98,50 +242,44 @@ def cmd_demo(args: list[str]) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class CompleteOptions:
+    rows: int = option(14, min=0)
+    images: int = option(8, min=1)
+    samples: int = option(4, min=1)
+    seed: int = 0
+    out: str | None = None
+    device: str = "cpu"
+
+
 def cmd_complete(args: list[str]) -> int:
     """genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--seed=0] [--out=FILE.png]
     Image completion (PixelRNN Fig. 1): keep the top rows of held-out images, sample the rest. Each row of
     the grid: the occluded input, the completions, the original."""
     import torch
 
-    from genvision.config import parse_key_values
-    from genvision.eval.cli import eval_images
-    from genvision.models import load_model
+    from genvision.autoregressive.completion import complete_images, completion_grid, completion_nll
+    from genvision.data import load_dataset
+    from genvision.eval.scoring import eval_images
+    from genvision.loading import load_model
+    from genvision.protocols import Completer, num_labels
     from genvision.viz.grid import save_grid
 
-    if not args or args[0].startswith("--"):
-        raise GenvisionError("usage: genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=F.png]")
-    target, opts = args[0], parse_key_values(args[1:])
-    model, config = load_model(target, device=opts.pop("device", "cpu"))
-    if not hasattr(model, "complete"):
+    target, rest = _target(args, "genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=F.png]")
+    opts = parse_options(CompleteOptions, parse_key_values(rest), what="complete")
+    model, config = load_model(target, device=opts.device)
+    if not isinstance(model, Completer):
         raise GenvisionError(f"model {config['model']!r} cannot complete images")
-    rows, n_img = int(opts.pop("rows", "14")), int(opts.pop("images", "8"))
-    n_samples, seed = int(opts.pop("samples", "4")), int(opts.pop("seed", "0"))
-    out = Path(opts.pop("out", str(Path(target) / "completion.png" if Path(target).is_dir() else "completion.png")))
-    if opts:
-        raise GenvisionError(f"unknown options: {', '.join('--' + k for k in opts)}")
-    from genvision.data import load_dataset
-
+    out = Path(opts.out or (Path(target) / "completion.png" if Path(target).is_dir() else "completion.png"))
     x = eval_images(config, data=config["data"]["data"], split="val", n=10**9, data_dir=None)
     labels_all = load_dataset(config["data"]["data"], split="val").labels
-    pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:n_img]
-    x, labels = x[pick], (labels_all[pick] if getattr(model, "num_classes", 0) else None)
-    from genvision.autoregressive.completion import complete_images, completion_grid, completion_nll
-
-    done = complete_images(model, x, labels=labels, observed_rows=rows, n_samples=n_samples, seed=seed)
-    path = save_grid(completion_grid(x, done, observed_rows=rows), out, nrow=n_samples + 2, scale=2)
-    print(f"completion grid (occluded | {n_samples} completions | original): {path}")
+    pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(opts.seed))[:opts.images]
+    x, labels = x[pick], (labels_all[pick] if num_labels(model) else None)
+    done = complete_images(model, x, labels=labels, observed_rows=opts.rows, n_samples=opts.samples, seed=opts.seed)
+    path = save_grid(completion_grid(x, done, observed_rows=opts.rows), out, nrow=opts.samples + 2, scale=2)
+    print(f"completion grid (occluded | {opts.samples} completions | original): {path}")
     if hasattr(model, "log_prob_pixels"):
-        nll = completion_nll(model, x, done, labels=labels, observed_rows=rows)
+        nll = completion_nll(model, x, done, labels=labels, observed_rows=opts.rows)
         print(f"NLL per completed pixel ({nll.pixels} per image): completions {nll.completions:.4f} nats, "
               f"the originals' hidden rows {nll.originals:.4f} nats")
     return 0
-
-
-def extra_commands() -> dict[str, Callable[[list[str]], int]]:
-    from genvision.compress.cli import cmd_compress, cmd_decompress
-    from genvision.quantize.cli import cmd_patch_vq
-    from genvision.report import cmd_report
-
-    return {"guidance-sweep": cmd_guidance_sweep, "demo": cmd_demo, "complete": cmd_complete,
-            "patch-vq": cmd_patch_vq, "report": cmd_report, "compress": cmd_compress, "decompress": cmd_decompress}

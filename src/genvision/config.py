@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from genvision.errors import GenvisionError
@@ -14,27 +14,44 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def parse_key_values(args: list[str]) -> dict[str, str]:
-    """['--lr=1e-3', '--data', 'mnist5k'] -> {'lr': '1e-3', 'data': 'mnist5k'} (dashes become _)."""
-    out: dict[str, str] = {}
+def parse_key_values(args: list[str]) -> dict[str, str | bool]:
+    """['--lr=1e-3', '--data', 'mnist5k', '--resume'] -> {'lr': '1e-3', 'data': 'mnist5k', 'resume': True}.
+
+    Dashes in keys become underscores. A bare `--flag` (last, or followed by another option) is True: right
+    for a boolean option, and a one-line "needs a value" error from `convert` for any other type.
+    """
+    out: dict[str, str | bool] = {}
     i = 0
     while i < len(args):
         arg = args[i]
         if not arg.startswith("--"):
             raise GenvisionError(f"unexpected argument {arg!r}: options are written --key=value")
         key, eq, value = arg[2:].partition("=")
-        if not eq:
-            if i + 1 >= len(args) or args[i + 1].startswith("--"):
-                raise GenvisionError(f"option --{key} needs a value (--{key}=VALUE)")
-            value = args[i + 1]
+        if not key:
+            raise GenvisionError(f"unexpected argument {arg!r}: options are written --key=value")
+        if eq:
+            out[key.replace("-", "_")] = value
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            out[key.replace("-", "_")] = args[i + 1]
             i += 1
-        out[key.replace("-", "_")] = value
+        else:
+            out[key.replace("-", "_")] = True
         i += 1
     return out
 
 
+def _accepts_bool(annotation: Any) -> bool:
+    if annotation is bool:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_accepts_bool(a) for a in typing.get_args(annotation))
+    return False
+
+
 def convert(value: Any, annotation: Any, key: str) -> Any:
     """Convert a string (or already-typed value) to `annotation`; GenvisionError on mismatch."""
+    if value is True and not _accepts_bool(annotation):  # a bare --flag on an option that takes a value
+        raise GenvisionError(f"option --{key.replace('_', '-')} needs a value (--{key.replace('_', '-')}=VALUE)")
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         choices = typing.get_args(annotation)
@@ -80,15 +97,30 @@ def field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
-def apply_overrides(configs: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Replace fields of several config dataclass instances by key; keys are unique across them.
-
-    An unknown key or a value of the wrong type raises a one-line GenvisionError listing valid keys.
-    """
+def option_owners(configs: Mapping[str, Any], *, hidden: Mapping[str, Collection[str]] | None = None
+                  ) -> dict[str, str]:
+    """key -> the name of the config that owns it. A key in two configs is a GenvisionError: one would
+    silently shadow the other. `hidden[name]`: fields of that config that are not options."""
     owners: dict[str, str] = {}
     for name, cfg in configs.items():
-        for key in field_types(type(cfg)):
-            owners.setdefault(key, name)
+        skip = set((hidden or {}).get(name, ()))
+        for key in field_types(cfg if isinstance(cfg, type) else type(cfg)):
+            if key in skip:
+                continue
+            if key in owners:
+                raise GenvisionError(f"option --{key} is defined by both the {owners[key]} and the {name} "
+                                     "config: one would shadow the other; rename one or mark it derived")
+            owners[key] = name
+    return owners
+
+
+def apply_overrides(configs: Mapping[str, Any], overrides: Mapping[str, Any], *,
+                    hidden: Mapping[str, Collection[str]] | None = None) -> dict[str, Any]:
+    """Replace fields of several config dataclass instances by key; keys are unique across them.
+
+    An unknown key, a key two configs share or a value of the wrong type raises a one-line GenvisionError.
+    """
+    owners = option_owners(configs, hidden=hidden)
     updates: dict[str, dict[str, Any]] = {name: {} for name in configs}
     for key, value in overrides.items():
         key = key.replace("-", "_")
@@ -165,3 +197,53 @@ def from_dict(cls: type, values: Mapping[str, Any], *, where: str | None = None)
         return cls(**checked)
     except (TypeError, ValueError) as exc:
         raise GenvisionError(f"{where}: invalid values ({exc})") from None
+
+
+def option(default: Any, *, min: float | None = None, max: float | None = None, help: str = "") -> Any:
+    """A dataclass field with its accepted range next to its type: `n: int = option(16, min=1)`.
+
+    `parse_options` checks the range; the metadata is there for a validation layer to read as well.
+    """
+    return dataclasses.field(default=default, metadata={"min": min, "max": max, "help": help})
+
+
+def check_ranges(instance: Any) -> None:
+    """One-line GenvisionError for the first field outside its declared [min, max] (None values pass)."""
+    for f in dataclasses.fields(instance):
+        value = getattr(instance, f.name)
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        lo, hi = f.metadata.get("min"), f.metadata.get("max")
+        name = "--" + f.name.replace("_", "-")
+        if isinstance(value, float) and value != value:
+            raise GenvisionError(f"{name} must be a number, got nan")
+        if lo is not None and value < lo:
+            raise GenvisionError(f"{name} must be >= {lo}, got {value}")
+        if hi is not None and value > hi:
+            raise GenvisionError(f"{name} must be <= {hi}, got {value}")
+
+
+def parse_options(cls: type, values: Mapping[str, Any], *, what: str = "") -> Any:
+    """A frozen options dataclass from `--key=value` pairs (strings, or True for a bare flag): the same
+    conversion as training configs; unknown keys and wrong types are one-line errors, ranges are checked."""
+    types_ = field_types(cls)
+    unknown = [k for k in values if k.replace("-", "_") not in types_]
+    if unknown:
+        where = f" for {what}" if what else ""
+        raise GenvisionError(f"unknown option --{unknown[0].replace('_', '-')}{where}; valid options: "
+                             + ", ".join("--" + k.replace("_", "-") for k in types_))
+    kwargs = {k.replace("-", "_"): convert(v, types_[k.replace("-", "_")], k) for k, v in values.items()}
+    try:
+        instance = cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise GenvisionError(f"invalid options: {exc}") from None
+    check_ranges(instance)
+    return instance
+
+
+def split_options(values: Mapping[str, Any], cls: type, *, what: str = "") -> tuple[Any, dict[str, Any]]:
+    """(an instance of the options dataclass `cls` from the keys it declares, the other key-values) — for a
+    command whose remaining options belong to a model's config or sampling options."""
+    own = set(field_types(cls))
+    mine = {k: v for k, v in values.items() if k in own}
+    return parse_options(cls, mine, what=what), {k: v for k, v in values.items() if k not in own}

@@ -50,8 +50,8 @@ def test_lambda_endpoints_are_unconditional_and_conditional():
 def test_conventions_are_mutually_exclusive_and_checked():
     with pytest.raises(GenvisionError, match="only one"):
         guidance_weight(weight=1.0, scale=2.0)
-    with pytest.raises(GenvisionError, match=r"\[0, 1\]"):
-        guidance_weight(lam=1.5)
+    with pytest.raises(GenvisionError, match="finite"):
+        guidance_weight(scale=float("inf"))
     assert guidance_weight() == 0.0
 
 
@@ -141,3 +141,11 @@ def test_guidance_raises_classifier_probability():
                            generator=torch.Generator().manual_seed(0))
     p = lambda x: torch.softmax(clf(x, None), -1)[:, 2].mean()  # noqa: E731
     assert p(x_guided) > p(x_plain) + 0.2
+
+
+def test_lambda_beyond_one_is_guidance():
+    """The lecture's λ = 1 + w: λ > 1 extrapolates past the conditional model (w = λ - 1 > 0)."""
+    assert guidance_weight(lam=3.0) == 2.0
+    assert guidance_weight(lam=-0.5) == -1.5
+    with pytest.raises(GenvisionError, match="finite"):
+        guidance_weight(lam=float("nan"))

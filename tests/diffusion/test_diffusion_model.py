@@ -91,3 +91,36 @@ def test_learned_variance_hybrid_loss_trains_and_samples():
     assert x.shape == (2, 1, 8, 8) and torch.isfinite(x).all()
     x0 = load_dataset("digits", split="val").float_images()[:2]
     assert torch.isfinite(model.nll(x0)).all()
+
+
+def _perturbed(model):
+    """The UNet's output layer starts at zero (eps = 0 for every input): nudge every weight so outputs differ."""
+    g = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=g))
+    return model
+
+
+def test_classifier_guided_ddpm_with_vanishing_scale_equals_plain_ddpm_with_learned_variance():
+    """ADM-G Alg. 1 uses the model's Σ_θ in μ + sΣ∇log p and in the noise: as s -> 0 it is plain DDPM."""
+    torch.manual_seed(0)
+    model = _perturbed(DiffusionModel(DDPMConfig(**TINY, learn_variance=True), (1, 8, 8), 10)).eval()
+    clf = NoisyClassifier(NoisyClassifierConfig(base_channels=8, channel_mults=(1, 2), timesteps=50),
+                          (1, 8, 8), 10).eval()
+    labels = torch.tensor([3, 5])
+    plain = model.sample(2, sampler="ddpm", generator=torch.Generator().manual_seed(1))
+    guided = model.sample(2, sampler="ddpm", generator=torch.Generator().manual_seed(1), labels=labels,
+                          classifier=clf, classifier_scale=1e-9)
+    torch.testing.assert_close(guided, plain, rtol=0, atol=1e-5)
+
+
+def test_label_dropout_only_while_training():
+    """In eval mode (validation) the loss is the conditional one: no label is replaced by the null class."""
+    model = _model(cond=True).eval()
+    seen = []
+    orig = model.unet.forward
+    model.unet.forward = lambda x, t, labels=None: (seen.append(labels.clone()), orig(x, t, labels))[1]
+    torch.manual_seed(0)
+    model.loss({"image": torch.zeros(500, 1, 8, 8), "label": torch.full((500,), 4, dtype=torch.long)})
+    assert torch.equal(seen[0], torch.full((500,), 4))

@@ -9,7 +9,7 @@ from genvision.errors import GenvisionError
 def _prior(conditional: bool = True) -> TokenPrior:
     torch.manual_seed(0)
     dvae = TokenDVAE(TokenDVAEConfig(codes=8, hidden=8, embed_dim=4), (1, 8, 8))
-    cfg = TokenPriorConfig(hidden=8, layers=2, first_kernel=3, token_embedding=4, class_conditional=conditional)
+    cfg = TokenPriorConfig(hidden=8, layers=2, first_kernel=3, input_embedding=4, class_conditional=conditional)
     return TokenPrior(cfg, (1, 8, 8), 10, dvae=dvae)
 
 
@@ -49,10 +49,31 @@ def test_loss_trains_the_prior_only_and_keeps_the_dvae_frozen():
 
 
 def test_missing_or_wrong_dvae_is_a_clear_error(tmp_path):
+    from genvision.loading import load_dependencies
+    from genvision.models import get_entry
+
+    entry = get_entry("dvae-tokens-prior")
     with pytest.raises(GenvisionError, match="needs --dvae"):
-        TokenPrior(TokenPriorConfig(), (1, 8, 8), 10)
+        load_dependencies(entry, TokenPriorConfig())
     with pytest.raises(GenvisionError, match="neither a checkpoint file nor a run folder"):
-        TokenPrior(TokenPriorConfig(dvae=str(tmp_path / "nope")), (1, 8, 8), 10)
+        load_dependencies(entry, TokenPriorConfig(dvae=str(tmp_path / "nope")))
+    with pytest.raises(GenvisionError, match="expected a dvae-tokens"):
+        TokenPrior(TokenPriorConfig(), (1, 8, 8), 10, dvae=torch.nn.Linear(1, 1))
     dvae = TokenDVAE(TokenDVAEConfig(codes=8, hidden=8, embed_dim=4), (1, 8, 8))
     with pytest.raises(GenvisionError, match="trained on"):
         TokenPrior(TokenPriorConfig(), (1, 16, 16), 10, dvae=dvae)
+
+
+def test_one_code_prior_config_and_old_keys_still_load():
+    """The two priors share CodePriorConfig; a config stored with the token prior's old key still loads."""
+    from genvision.autoregressive.code_prior import CodePriorConfig
+    from genvision.config import from_dict
+    from genvision.loading import upgrade_keys
+    from genvision.vqvae.prior import VQVAEPriorConfig
+
+    assert issubclass(TokenPriorConfig, CodePriorConfig) and issubclass(VQVAEPriorConfig, CodePriorConfig)
+    old = {"arch": "gated", "dvae": "x", "first_kernel": 3, "hidden": 8, "layers": 2, "token_embedding": 5,
+           "class_conditional": True}
+    with pytest.raises(GenvisionError, match="unknown keys"):
+        from_dict(TokenPriorConfig, old)
+    assert from_dict(TokenPriorConfig, upgrade_keys(TokenPriorConfig, old)).input_embedding == 5

@@ -8,6 +8,7 @@ from genvision.cli import main
 from genvision.data.config import DataConfig
 from genvision.dvae.registry import ENTRIES
 from genvision.dvae.token_prior import TokenPrior
+from genvision.loading import load_model
 from genvision.train.config import TrainConfig
 
 
@@ -34,9 +35,9 @@ def test_train_tokens_then_prior_then_load_and_sample(tmp_path, monkeypatch, cap
     assert main(["train", "dvae-tokens", *fast]) == 0  # -> runs/dvae-tokens-digits, the prior's tiny default
     assert main(["train", "dvae-tokens-prior", *fast]) == 0
     capsys.readouterr()
-    prior, config = models.load_model(tmp_path / "runs/dvae-tokens-prior-digits")
+    prior, config = load_model(tmp_path / "runs/dvae-tokens-prior-digits")
     assert isinstance(prior, TokenPrior) and config["model_config"]["dvae"] == "runs/dvae-tokens-digits"
     x = prior.sample(2, labels=torch.tensor([1, 2]), generator=torch.Generator().manual_seed(0))
     assert x.shape == (2, 1, 8, 8)
-    mixture, _ = models.load_model(tmp_path / "runs/dvae-mixture-digits")
+    mixture, _ = load_model(tmp_path / "runs/dvae-mixture-digits")
     assert int(mixture.step) == 3  # the temperature step travels with the checkpoint

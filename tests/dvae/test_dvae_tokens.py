@@ -50,7 +50,8 @@ def test_loss_terms_and_schedules():
     torch.testing.assert_close(out["loss"], out["recon"])  # beta = 0 at step 0
     assert 1 <= out["perplexity"].item() <= 16
     for _ in range(4):
-        out = model.loss({"image": x})
+        model.on_optimizer_step()
+    out = model.loss({"image": x})
     assert model.beta() == pytest.approx(2.0) and model.tau() == pytest.approx(1 / 16)
     torch.testing.assert_close(out["loss"], out["recon"] + out["beta"] * out["kl"])
     mse = _model(recon="mse").loss({"image": x})

@@ -17,7 +17,7 @@ def test_permuted_labelling_is_perfect():
     labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
     clusters = torch.tensor([7, 7, 2, 2, 5, 5, 0, 0])  # any relabelling
     assert hungarian_accuracy(labels, clusters) == 1.0
-    assert cluster_accuracy(labels, clusters) == 1.0
+    assert cluster_accuracy(labels, clusters, num_clusters=4) == 1.0
     assert normalized_mutual_info(labels, clusters) == pytest.approx(1.0)
 
 
@@ -33,7 +33,7 @@ def test_fewer_clusters_than_classes():
     labels = np.array([0, 0, 1, 1, 2, 2])
     clusters = np.array([0, 0, 1, 1, 1, 1])
     assert hungarian_accuracy(labels, clusters) == pytest.approx(4 / 6)
-    assert cluster_accuracy(labels, clusters) == pytest.approx(4 / 6)
+    assert cluster_accuracy(labels, clusters, num_clusters=2) == pytest.approx(4 / 6)
 
 
 def test_majority_vote_with_over_clustering():
@@ -41,7 +41,7 @@ def test_majority_vote_with_over_clustering():
     clusters = [0, 1, 1, 2, 3, 3, 3, 3]
     # Clusters 0, 1 -> label 0 (3 right); 2 -> 1 (1 right); 3 -> 1 (3 of 4 right): 7 of 8.
     assert majority_vote_accuracy(labels, clusters) == pytest.approx(7 / 8)
-    assert cluster_accuracy(labels, clusters) == pytest.approx(7 / 8)
+    assert cluster_accuracy(labels, clusters, num_clusters=4) == pytest.approx(7 / 8)
     # One-to-one matching can only use 2 of the 4 clusters.
     assert hungarian_accuracy(labels, clusters) == pytest.approx(5 / 8)
 
@@ -65,3 +65,12 @@ def test_nmi_edge_cases_match_sklearn():
 def test_length_mismatch_raises():
     with pytest.raises(GenvisionError):
         hungarian_accuracy([0, 1, 2], [0, 1])
+
+
+def test_method_is_chosen_by_k_not_by_the_clusters_used():
+    """K = 12 > 2 classes: majority vote, although only 2 of the 12 clusters hold images."""
+    labels = [0, 0, 0, 1, 0, 0]
+    clusters = [4, 4, 4, 4, 9, 9]
+    # contingency: label 0 -> (3, 2), label 1 -> (1, 0); majority: 4 -> 0, 9 -> 0 = 5/6; one-to-one: 3/6.
+    assert cluster_accuracy(labels, clusters, num_clusters=12) == pytest.approx(5 / 6)
+    assert cluster_accuracy(labels, clusters, num_clusters=2) == pytest.approx(3 / 6)

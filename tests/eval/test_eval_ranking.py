@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from genvision.cli import main
 from genvision.data import load_dataset
-from genvision.eval.cli import score_images
+from genvision.eval.scoring import score_images
 
 
 @pytest.fixture(scope="module")

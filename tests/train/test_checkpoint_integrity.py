@@ -10,7 +10,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from genvision.errors import GenvisionError
-from genvision.models import load_model
+from genvision.loading import load_model
 from genvision.train import checkpoint as ckpt
 from genvision.train.integrity import content_hash, match_state_dict
 

@@ -23,7 +23,7 @@ from safetensors.torch import save_file
 
 from genvision.cli import main
 from genvision.errors import GenvisionError
-from genvision.models import load_model
+from genvision.loading import load_model
 from genvision.train import checkpoint as ckpt
 
 MAX = {"truncate": 40, "flip": 60, "foreign": 30, "shape": 30, "config": 40, "idx": 60}

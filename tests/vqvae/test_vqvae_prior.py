@@ -9,9 +9,10 @@ import torch
 
 from genvision.data import load_dataset
 from genvision.errors import GenvisionError
+from genvision.loading import load_dependencies
+from genvision.models import get_entry
 from genvision.train.checkpoint import save_checkpoint
 from genvision.vqvae import VQVAE, VQVAEConfig, VQVAEPriorConfig
-from genvision.vqvae.registry import build_prior
 
 TINY_VQ = VQVAEConfig(hidden=16, res_blocks=1, latent_dim=8, num_codes=16, downsample=1)
 TINY_PRIOR = dict(hidden=8, layers=2, first_kernel=3, input_embedding=4)
@@ -25,6 +26,13 @@ def vqvae_checkpoint(tmp_path):
     config = {"model": "vqvae", "model_config": dataclasses.asdict(TINY_VQ), "image_shape": [1, 8, 8],
               "num_classes": 10}
     return save_checkpoint(tmp_path / "vq.safetensors", step=0, config=config, model=vq.state_dict()), vq
+
+
+def build_prior(cfg, image_shape, num_classes):
+    """What the loader does at training time: load the declared first stage, hand it to the entry's build."""
+    entry = get_entry("vqvae-prior")
+    deps, _ = load_dependencies(entry, cfg)
+    return entry.make(cfg, image_shape, num_classes, deps=deps)
 
 
 def prior_of(path, **kw):

@@ -8,11 +8,39 @@ likely, so its samples decode to noise; the PixelCNN learns which codes follow w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
 import torch
 from torch import Tensor, nn
 
 from genvision.autoregressive.model import PixelCNNConfig, PixelCNNModel, SampleMethod
 from genvision.errors import GenvisionError
+
+
+@dataclass(frozen=True)
+class CodePriorConfig:
+    """The prior over a frozen tokenizer's code maps, for any tokenizer (VQ-VAE codes, dVAE tokens).
+
+    arch/hidden/layers/first_kernel: the PixelCNN over code maps; input_embedding: the width of the learned
+    embedding of each input code; class_conditional: p(codes | class); temperature: the default for sample().
+    Each family's prior adds one field only, the path of its first stage (`vqvae`, `dvae`), which the loader
+    reads at training time (the entry's `requires`). RENAMED: old key -> field, for configs stored earlier.
+    """
+
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    arch: Literal["pixelcnn", "gated"] = "gated"
+    hidden: int = 64
+    layers: int = 7
+    first_kernel: int = 7
+    input_embedding: int = 16
+    class_conditional: bool = True
+    temperature: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0:
+            raise GenvisionError(f"{type(self).__name__}.temperature must be > 0, got {self.temperature}")
 
 
 class CodeMapPrior(nn.Module):

@@ -6,8 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from genvision.autoregressive.model import PixelCNNConfig, PixelCNNModel
+from genvision.entry import BuildContext, ModelEntry
 from genvision.errors import GenvisionError
-from genvision.models import ModelEntry
 
 
 @dataclass(frozen=True)
@@ -18,13 +18,15 @@ class PixelCNNSampleOptions:
     plausibility: float = 0.0  # with guidance: rule out values p_c < alpha * max p_c (0 = off)
 
 
-def _build(cfg: PixelCNNConfig, image_shape: tuple[int, int, int], num_classes: int) -> PixelCNNModel:
-    c, h, w = image_shape
+def _build(cfg: PixelCNNConfig, ctx: BuildContext) -> PixelCNNModel:
+    """Image channels and size come from the data; so do the levels of quantised data (--levels quantises
+    the data and sizes the categorical output), else the config's (256)."""
+    (c, h, w), num_classes = ctx.image_shape, ctx.num_classes
     if h != w:
         raise GenvisionError(f"PixelCNN needs square images, got {h}x{w}")
     if cfg.num_classes > 0 and cfg.num_classes != num_classes:
         raise GenvisionError(f"num_classes={cfg.num_classes} but the data has {num_classes} classes")
-    return PixelCNNModel(dataclasses.replace(cfg, image_channels=c, image_size=h))
+    return PixelCNNModel(dataclasses.replace(cfg, image_channels=c, image_size=h, levels=ctx.data.levels or cfg.levels))
 
 
 # 1800 steps x ~0.93 s (quiet 2-core CPU, bf16) = ~28 min: the 30-minute budget. p_uncond = 0.1 trains the null
@@ -45,4 +47,5 @@ ENTRY = ModelEntry(
         "mnist": _MNIST,
         "mnist-plain": {**_MNIST, "arch": "pixelcnn"},
     },
-    default_preset="mnist", sample_options=PixelCNNSampleOptions)
+    default_preset="mnist", sample_options=PixelCNNSampleOptions,
+    derived=frozenset({"image_channels", "image_size", "levels"}), figures=("completions", "receptive-field"))

@@ -39,7 +39,7 @@ class Decompressed(NamedTuple):
 
 def load_coding_model(target: str) -> nn.Module:
     """A model from a run folder, checkpoint or pretrained:NAME, in float32 eval mode on the CPU."""
-    from genvision.models import load_model
+    from genvision.loading import load_model
 
     model, _ = load_model(target)
     return model.float().eval()

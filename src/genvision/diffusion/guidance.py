@@ -8,16 +8,18 @@ Three conventions for the classifier-free weight are in use; they are converted 
 | guidance_scale s    | eps_u + s (eps_c - eps_u) (diffusers) | s = 1             | s = 0         |
 | guidance_lambda lam | lam eps_c + (1 - lam) eps_u (lecture) | lam = 1           | lam = 0       |
 
-so s = 1 + w and lam = 1 + w.
+so s = 1 + w and lam = 1 + w: lam in [0, 1] interpolates between the two models, lam > 1 is guidance.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
+from genvision.diffusion.samplers import Transition, TransitionHook, ddpm_sample
 from genvision.errors import GenvisionError
 from genvision.nn.classifier_free import classifier_free_mix
 
@@ -35,8 +37,8 @@ def guidance_weight(*, weight: float | None = None, scale: float | None = None,
     if not given:
         return 0.0
     name, value = given[0]
-    if name == "guidance_lambda" and not 0.0 <= value <= 1.0:
-        raise GenvisionError(f"--guidance-lambda must be in [0, 1], got {value}")
+    if not math.isfinite(value):
+        raise GenvisionError(f"--{name.replace('_', '-')} must be finite, got {value}")
     return value if name == "guidance_weight" else value - 1.0
 
 
@@ -92,27 +94,25 @@ def classifier_guided_eps(eps_fn: EpsFn, grad_fn: GradFn, schedule, *, scale: fl
     return guided
 
 
-@torch.no_grad()
-def classifier_guided_ddpm_sample(eps_fn: EpsFn, grad_fn: GradFn, schedule, shape, *, scale: float,
-                                  variance: str = "beta_tilde", clip_x0: bool = True,
-                                  generator: torch.Generator | None = None, x_T: Tensor | None = None,
-                                  device=None, progress: bool = False, callback=None) -> Tensor:
-    """Ancestral sampling with the mean shifted by s·Σ·∇ log p(y | x_t, t)   (ADM-G Algorithm 1).
+def classifier_mean_shift(grad_fn: GradFn, *, scale: float) -> TransitionHook:
+    """The transition hook of ADM-G Algorithm 1: x_{t-1} ~ N(μ + s Σ ∇log p(y | x_t, t), Σ), the gradient at x_t.
 
-    x_{t-1} ~ N(μ + s Σ g, Σ), g evaluated at x_t. With scale 0 it consumes the generator exactly as
-    `ddpm_sample` does and returns the same samples.
+    Σ is the transition's own variance (β̃, β or the model's learned Σ_θ), so one DDPM loop serves guided and
+    plain sampling; scale 0 returns the transition unchanged.
     """
-    from tqdm import tqdm
 
-    from genvision.diffusion.samplers import _initial_noise, ddpm_transition, sample_transition
+    def hook(x: Tensor, t: Tensor, tr: Transition) -> Transition:
+        if scale == 0.0:
+            return tr
+        return tr._replace(mean=tr.mean + scale * tr.variance * grad_fn(x, t))
 
-    x = _initial_noise(schedule, shape, x_T, generator, device)
-    for i, t in enumerate(tqdm(range(schedule.num_timesteps - 1, -1, -1), disable=not progress, desc="ddpm+cg")):
-        tt = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
-        tr = ddpm_transition(schedule, x, t, eps_fn(x, tt), variance=variance, clip_x0=clip_x0)
-        if callback is not None:
-            callback(i, t, x, tr.x0_pred)
-        if scale != 0.0:
-            tr = tr._replace(mean=tr.mean + scale * tr.variance * grad_fn(x, tt))
-        x = sample_transition(tr, t, generator=generator)
-    return x
+    return hook
+
+
+def classifier_guided_ddpm_sample(eps_fn: EpsFn, grad_fn: GradFn, schedule, shape, *, scale: float,
+                                  **ddpm_options) -> Tensor:
+    """Ancestral sampling with the mean shifted by s·Σ·∇ log p(y | x_t, t)   (ADM-G Algorithm 1):
+    :func:`~genvision.diffusion.samplers.ddpm_sample` with :func:`classifier_mean_shift` as its hook.
+    With scale 0 it consumes the generator exactly as `ddpm_sample` does and returns the same samples."""
+    return ddpm_sample(eps_fn, schedule, shape, transition_hook=classifier_mean_shift(grad_fn, scale=scale),
+                       **ddpm_options)

@@ -9,9 +9,9 @@ from torch import Tensor, nn
 
 from genvision.diffusion.guidance import (
     classifier_free_eps,
-    classifier_guided_ddpm_sample,
     classifier_guided_eps,
     classifier_log_prob_grad,
+    classifier_mean_shift,
 )
 from genvision.diffusion.guidance import guidance_weight as cfg_weight
 from genvision.diffusion.losses import hybrid_loss, learned_range_log_variance
@@ -63,7 +63,7 @@ class DDPMSampleOptions:
     clip_x0: bool = True
     guidance_weight: float | None = None  # CFG, paper convention (w)
     guidance_scale: float | None = None  # CFG, diffusers convention (s = 1 + w)
-    guidance_lambda: float | None = None  # CFG, lecture convention (lam = 1 + w, in [0, 1])
+    guidance_lambda: float | None = None  # CFG, lecture convention (lam = 1 + w; > 1 is guidance)
     classifier: str = ""  # noisy-classifier run or checkpoint, for classifier guidance
     classifier_scale: float = 0.0  # ADM-G scale s
     progress: bool = False
@@ -114,8 +114,10 @@ class DiffusionModel(nn.Module):
         noise = torch.randn_like(x0)
         x_t = self.schedule.q_sample(x0, t, noise)  # Eq. 4
         labels = None
-        if self.num_classes > 0:
-            labels = drop_labels(batch["label"], self.cfg.p_uncond, self.null_label)
+        if self.num_classes > 0:  # label dropout trains the null class; validation scores p(x | y) as is
+            labels = batch["label"]
+            if self.training:
+                labels = drop_labels(labels, self.cfg.p_uncond, self.null_label)
         out, v_raw = self._forward(x_t, t, labels)
         if v_raw is not None:  # L_hybrid = L_simple + λ L_vlb (Nichol & Dhariwal 2021, Eq. 16)
             hybrid = hybrid_loss(self.schedule, x0, x_t, t, noise, model_output=out, v_raw=v_raw,
@@ -160,7 +162,7 @@ class DiffusionModel(nn.Module):
         """(n, C, H, W) in [-1, 1].
 
         labels: (n,) int64. A class-conditional model is conditioned on them (and guided by the CFG
-        weight, in any one of its three conventions); a noise-aware `classifier` (module or run path)
+        weight, in any one of its three conventions); a noise-aware `classifier` module
         with `classifier_scale` s != 0 guides towards them, for unconditional and conditional models.
         """
         w = cfg_weight(weight=guidance_weight, scale=guidance_scale, lam=guidance_lambda)
@@ -180,9 +182,10 @@ class DiffusionModel(nn.Module):
         if has_classifier and classifier_scale != 0.0:
             grad_fn = classifier_log_prob_grad(self._noise_aware_classifier(classifier, device), labels)
             if sampler == "ddpm":  # ADM-G Algorithm 1: shift the mean
-                return classifier_guided_ddpm_sample(
-                    fn, grad_fn, self.schedule, shape, scale=classifier_scale, variance=variance,
-                    clip_x0=clip_x0, generator=generator, device=device, progress=progress, callback=callback)
+                return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
+                                   generator=generator, progress=progress, callback=callback, device=device,
+                                   log_variance_fn=self.log_variance_fn(labels),
+                                   transition_hook=classifier_mean_shift(grad_fn, scale=classifier_scale))
             fn = classifier_guided_eps(fn, grad_fn, self.schedule, scale=classifier_scale)  # Algorithm 2
         if sampler == "ddim":
             return ddim_sample(fn, self.schedule, shape, steps=steps, eta=eta, clip_x0=clip_x0,
@@ -192,12 +195,9 @@ class DiffusionModel(nn.Module):
                            log_variance_fn=self.log_variance_fn(labels))
 
     def _noise_aware_classifier(self, classifier: str | nn.Module, device) -> nn.Module:
-        if isinstance(classifier, str):
-            from genvision.models import load_model
-
-            classifier, config = load_model(classifier, device=str(device))
-            if config["model"] != "noisy-classifier":
-                raise GenvisionError(f"{config['model']!r} run given where a noisy-classifier was expected")
+        if not isinstance(classifier, nn.Module):  # a model gets modules, never paths: the caller loads it
+            raise GenvisionError(f"classifier guidance needs a loaded noisy classifier, got {classifier!r} "
+                                 "(genvision.loading.load_model loads a run)")
         sched = classifier.schedule
         if sched.num_timesteps != self.schedule.num_timesteps or not torch.allclose(
                 sched.alphas_cumprod, self.schedule.alphas_cumprod):

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from genvision.diffusion.model import DDPMConfig, DDPMSampleOptions, DiffusionModel
-from genvision.diffusion.noisy_classifier import NoisyClassifierConfig
-from genvision.diffusion.noisy_classifier import _build as _build_noisy_classifier
-from genvision.models import ModelEntry
+from genvision.diffusion.noisy_classifier import NoisyClassifier, NoisyClassifierConfig
+from genvision.entry import ModelEntry, build_plain
 
-
-def _build(cfg: DDPMConfig, image_shape: tuple[int, int, int], num_classes: int) -> DiffusionModel:
-    return DiffusionModel(cfg, image_shape, num_classes)
+_build = build_plain(DiffusionModel)
 
 
 _TINY = {"base_channels": 8, "channel_mults": "1,2", "num_res_blocks": 1, "attention_resolutions": "4",
@@ -26,23 +23,25 @@ _DEMO = {**_MNIST, "steps": 1500, "warmup_steps": 100, "val_every": 500, "sample
 _CIFAR = {"base_channels": 128, "channel_mults": "1,2,2,2", "num_res_blocks": 2, "attention_resolutions": "16",
           "dropout": 0.1, "schedule": "linear", "timesteps": 1000, "steps": 800_000, "batch_size": 128,
           "lr": 2e-4, "warmup_steps": 5000, "ema_decay": 0.9999, "data": "cifar10", "grad_clip": 1.0}
+_GUIDED_BY = {"classifier": "noisy-classifier"}  # sample(classifier=...) takes a loaded noisy classifier
 
 ENTRIES = [
     ModelEntry("ddpm", "unconditional DDPM (UNet denoiser, L_simple, DDPM/DDIM samplers)", DDPMConfig, _build,
                presets={"tiny": _TINY, "mnist": _MNIST, "cifar": _CIFAR}, default_preset="mnist",
-               sample_options=DDPMSampleOptions),
+               sample_options=DDPMSampleOptions, sample_requires=_GUIDED_BY, figures=("filmstrip",)),
     ModelEntry("cfg", "class-conditional DDPM with label dropout for classifier-free guidance", DDPMConfig,
                _build, presets={"tiny": {**_TINY, "class_conditional": True},
                                 "mnist": {**_MNIST, "class_conditional": True},
                                 "demo": {**_DEMO, "class_conditional": True},
                                 "cifar": {**_CIFAR, "class_conditional": True}},
-               default_preset="mnist", sample_options=DDPMSampleOptions),
+               default_preset="mnist", sample_options=DDPMSampleOptions,
+               sample_requires=_GUIDED_BY, figures=("cfg-grid", "cfg-tradeoff", "filmstrip")),
     ModelEntry("noisy-classifier", "noise-aware classifier p(y | x_t, t) for classifier guidance (ADM-G)",
-               NoisyClassifierConfig, _build_noisy_classifier,
+               NoisyClassifierConfig, build_plain(NoisyClassifier),
                presets={"tiny": {"base_channels": 8, "channel_mults": "1,2", "timesteps": 50, "steps": 30,
                                  "batch_size": 16, "val_every": 0, "ckpt_every": 0, "log_every": 10,
                                  "data": "digits"},
                         "mnist": {"steps": 2000, "batch_size": 128, "lr": 2e-3, "warmup_steps": 100,
                                   "ema_decay": 0.999, "val_every": 500, "ckpt_every": 500}},
-               default_preset="mnist"),
+               default_preset="mnist", figures=("accuracy-by-t", "classifier-guidance")),
 ]

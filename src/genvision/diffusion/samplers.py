@@ -30,19 +30,23 @@ Callback = Callable[[int, int, Tensor, Tensor], None]
 VARIANCES = ("beta_tilde", "beta")
 
 
-class Step(NamedTuple):
-    """One reverse step: x_prev = x_{t-1} (or the final x_0), x0_pred = the x_0 it was built from."""
-
-    x_prev: Tensor
-    x0_pred: Tensor
-
-
 class Transition(NamedTuple):
     """p_θ(x_{t-1} | x_t) = N(mean, variance) and the predicted x_0. variance broadcasts to mean."""
 
     mean: Tensor
     variance: Tensor
     log_variance: Tensor
+    x0_pred: Tensor
+
+
+# transition_hook(x_t, t: (B,) int64, p(x_{t-1} | x_t)) -> the transition to sample from instead
+TransitionHook = Callable[[Tensor, Tensor, Transition], Transition]
+
+
+class Step(NamedTuple):
+    """One reverse step: x_prev = x_{t-1} (or the final x_0), x0_pred = the x_0 it was built from."""
+
+    x_prev: Tensor
     x0_pred: Tensor
 
 
@@ -168,31 +172,28 @@ def ddpm_sample(
     callback: Callback | None = None,
     device: torch.device | str | None = None,
     log_variance_fn: LogVarianceFn | None = None,
+    transition_hook: TransitionHook | None = None,
 ) -> Tensor:
     """Ancestral sampling over all T steps (Algorithm 2, Ho et al. 2020). Returns x_0: ``shape``.
 
     shape: (B, C, H, W); x_T: optional starting noise of that shape (else drawn from ``generator``).
     log_variance_fn(x_t, t) -> (B, C, H, W): a learned log σ_t^2 that replaces ``variance``.
-    Runs under no_grad; guidance that needs gradients enables them inside eps_fn.
+    transition_hook(x_t, t, transition) -> transition: changes p(x_{t-1} | x_t) before it is sampled, e.g.
+    classifier guidance shifts its mean (ADM-G Algorithm 1); it sees the learned variance when there is one.
+    Runs under no_grad; guidance that needs gradients enables them inside eps_fn or the hook.
     """
     x = _initial_noise(schedule, shape, x_T, generator, device)
     T = schedule.num_timesteps
     for i, t in enumerate(tqdm(range(T - 1, -1, -1), disable=not progress, desc="ddpm")):
         tt = _timesteps(t, x)
         log_var = None if log_variance_fn is None else log_variance_fn(x, tt)
-        step = ddpm_step(
-            schedule,
-            x,
-            t,
-            eps_fn(x, tt),
-            variance=variance,
-            log_variance=log_var,
-            clip_x0=clip_x0,
-            generator=generator,
-        )
+        tr = ddpm_transition(schedule, x, t, eps_fn(x, tt), variance=variance, log_variance=log_var,
+                             clip_x0=clip_x0)
         if callback is not None:
-            callback(i, t, x, step.x0_pred)
-        x = step.x_prev
+            callback(i, t, x, tr.x0_pred)
+        if transition_hook is not None:
+            tr = transition_hook(x, tt, tr)
+        x = sample_transition(tr, t, generator=generator)
     return x
 
 

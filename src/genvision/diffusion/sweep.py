@@ -27,7 +27,7 @@ def guidance_sweep(model, *, values: Sequence[float], option: str, n_per_class: 
                    **sample_options) -> list[dict[str, Any]]:
     """For each guidance value (passed to model.sample as `option`), sample n_per_class images per class
     and score them: evaluation-classifier accuracy, Frechet distance, precision and recall."""
-    from genvision.eval.cli import score_images
+    from genvision.eval.scoring import score_images
 
     labels = torch.arange(num_classes).repeat_interleave(n_per_class)
     rows = []

@@ -9,7 +9,6 @@ from torch import Tensor, nn
 
 from genvision.eval.clustering import (
     cluster_accuracy,
-    contingency_matrix,
     hungarian_accuracy,
     majority_vote_accuracy,
     normalized_mutual_info,
@@ -52,10 +51,7 @@ def clustering_report(model: nn.Module, images: Tensor, labels: Tensor, *, batch
                           for i in range(0, images.shape[0], batch_size)])
     hungarian = hungarian_accuracy(labels, clusters)
     majority = majority_vote_accuracy(labels, clusters)
-    k = getattr(model, "num_components", None)
-    # Decided by K, not by the components that happen to be used (cluster_accuracy's rule).
-    accuracy = cluster_accuracy(labels, clusters) if k is None else (
-        hungarian if k <= contingency_matrix(labels, clusters).shape[0] else majority)
+    accuracy = cluster_accuracy(labels, clusters, num_clusters=model.num_components)
     return {
         "accuracy": accuracy,
         "nmi": normalized_mutual_info(labels, clusters),

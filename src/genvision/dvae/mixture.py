@@ -188,6 +188,10 @@ class MixtureDVAE(nn.Module):
         # Optimiser steps seen in training mode: drives the temperature, saved with the weights.
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
+    def on_optimizer_step(self) -> None:
+        """Called by the trainer after each optimiser step (not per micro-batch): advances the schedules."""
+        self.step += 1
+
     # ---- pieces ---------------------------------------------------------------------------------
     @property
     def num_components(self) -> int:
@@ -294,8 +298,6 @@ class MixtureDVAE(nn.Module):
             tau = self.tau()
             recon, kl = self._relaxed(x01, feats, q_logits, tau)
         beta = cosine_warmup(int(self.step), total=self.config.kl_warmup, final=1.0)
-        if self.training:
-            self.step += 1
         recon, kl = recon.mean(), kl.mean()
         usage = usage_divergence(q_logits)
         loss = recon + beta * kl + self.config.usage_weight * usage

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from genvision.dvae.mixture import MixtureDVAE, MixtureDVAEConfig
 from genvision.dvae.token_grid import TokenDVAE, TokenDVAEConfig
 from genvision.dvae.token_prior import TokenPrior, TokenPriorConfig
-from genvision.models import ModelEntry
+from genvision.entry import BuildContext, ModelEntry, build_plain
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,13 @@ class TokenPriorSampleOptions:
     temperature: float = 1.0  # scales the PixelCNN's logits over codes
 
 
-def _build_mixture(cfg: MixtureDVAEConfig, image_shape: tuple[int, int, int], num_classes: int) -> MixtureDVAE:
-    return MixtureDVAE(cfg, image_shape, num_classes)
+_build_mixture = build_plain(MixtureDVAE)
+_build_tokens = build_plain(TokenDVAE)
 
 
-def _build_tokens(cfg: TokenDVAEConfig, image_shape: tuple[int, int, int], num_classes: int) -> TokenDVAE:
-    return TokenDVAE(cfg, image_shape, num_classes)
-
-
-def _build_prior(cfg: TokenPriorConfig, image_shape: tuple[int, int, int], num_classes: int) -> TokenPrior:
-    return TokenPrior(cfg, image_shape, num_classes)
+def _build_prior(cfg: TokenPriorConfig, ctx: BuildContext) -> TokenPrior:
+    """The prior over the token maps of ctx.deps["dvae"], the frozen dVAE the loader built (`requires`)."""
+    return TokenPrior(cfg, ctx.image_shape, ctx.num_classes, dvae=ctx.deps["dvae"])
 
 
 _TINY_TRAIN = {"binarize": "dynamic", "data": "digits", "steps": 20, "batch_size": 16, "val_every": 0,
@@ -72,7 +69,7 @@ ENTRIES = [
             "mnist-plain": _MIXTURE_MNIST,
             "mnist-style": {**_MIXTURE_MNIST, "style_dim": 16},
         },
-        default_preset="mnist", sample_options=MixtureSampleOptions),
+        default_preset="mnist", sample_options=MixtureSampleOptions, figures=("components",)),
     ModelEntry(
         "dvae-tokens", "DALL-E style dVAE: a 7x7 grid of K-way Gumbel-softmax tokens (a tokenizer; no sample)",
         TokenDVAEConfig, _build_tokens,
@@ -80,7 +77,7 @@ ENTRIES = [
             "tiny": {**_TINY_TRAIN, "codes": 16, "hidden": 8, "embed_dim": 8, "anneal_steps": 20, "kl_warmup": 5},
             "mnist": _TOKENS_MNIST,
         },
-        default_preset="mnist"),
+        default_preset="mnist", figures=("reconstructions",)),
     ModelEntry(
         "dvae-tokens-prior", "Gated PixelCNN prior over a trained dvae-tokens model's token maps",
         TokenPriorConfig, _build_prior,
@@ -89,5 +86,6 @@ ENTRIES = [
                      "first_kernel": 3, "num_samples": 4},
             "mnist": _PRIOR_MNIST,
         },
-        default_preset="mnist", sample_options=TokenPriorSampleOptions),
+        default_preset="mnist", sample_options=TokenPriorSampleOptions, requires={"dvae": "dvae-tokens"},
+        figures=("reconstructions",)),
 ]

@@ -90,6 +90,10 @@ class TokenDVAE(nn.Module):
         self.decoder = ConvDecoder(config.embed_dim, config.hidden, c, downsamples=config.downsamples)
         self.register_buffer("step", torch.zeros((), dtype=torch.long))
 
+    def on_optimizer_step(self) -> None:
+        """Called by the trainer after each optimiser step (not per micro-batch): advances the schedules."""
+        self.step += 1
+
     @property
     def num_codes(self) -> int:
         return self.config.codes
@@ -135,8 +139,6 @@ class TokenDVAE(nn.Module):
         with torch.no_grad():
             avg = logits.softmax(1).mean((0, 2, 3))
             perplexity = torch.exp(-(avg * avg.clamp_min(1e-12).log()).sum())
-        if self.training:
-            self.step += 1
         recon, kl = recon.mean(), kl.mean()
         device = x.device
         return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "tau": torch.tensor(tau, device=device),

@@ -9,38 +9,21 @@ with a transformer over text and image tokens, Ramesh et al. 2021, Sec. 2.2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar
 
-from genvision.autoregressive.code_prior import CodeMapPrior
+from genvision.autoregressive.code_prior import CodeMapPrior, CodePriorConfig
 from genvision.dvae.token_grid import TokenDVAE
 from genvision.errors import GenvisionError
 
 
 @dataclass(frozen=True)
-class TokenPriorConfig:
-    """dvae: checkpoint file or run folder of a trained `dvae-tokens` model. arch, hidden, layers,
-    first_kernel: the PixelCNN (genvision.autoregressive). token_embedding: width of the learned embedding
-    of each code fed to the PixelCNN. class_conditional: p(tokens | class)."""
+class TokenPriorConfig(CodePriorConfig):
+    """dvae: checkpoint file, run folder or pretrained:NAME of a trained `dvae-tokens` model. The PixelCNN's
+    fields: CodePriorConfig (configs stored before it call input_embedding `token_embedding`)."""
+
+    RENAMED: ClassVar[dict[str, str]] = {"token_embedding": "input_embedding"}
 
     dvae: str = ""
-    arch: Literal["pixelcnn", "gated"] = "gated"
-    hidden: int = 64
-    layers: int = 7
-    first_kernel: int = 7
-    token_embedding: int = 16
-    class_conditional: bool = True
-
-
-def load_token_dvae(path: str) -> TokenDVAE:
-    """The frozen dVAE of a `dvae-tokens` checkpoint (EMA weights), in eval mode."""
-    from genvision.models import load_model  # the registry imports this module
-
-    if not path:
-        raise GenvisionError("TokenPrior needs --dvae=PATH: a checkpoint or run folder of a dvae-tokens model")
-    model, _ = load_model(path)
-    if not isinstance(model, TokenDVAE):
-        raise GenvisionError(f"{path}: expected a dvae-tokens checkpoint, got a {type(model).__name__}")
-    return model
 
 
 class TokenPrior(CodeMapPrior):
@@ -50,8 +33,9 @@ class TokenPrior(CodeMapPrior):
     """
 
     def __init__(self, config: TokenPriorConfig, image_shape: tuple[int, int, int], num_classes: int,
-                 *, dvae: TokenDVAE | None = None) -> None:
-        dvae = dvae if dvae is not None else load_token_dvae(config.dvae)
+                 *, dvae: TokenDVAE) -> None:
+        if not isinstance(dvae, TokenDVAE):
+            raise GenvisionError(f"TokenPrior: expected a dvae-tokens model, got a {type(dvae).__name__}")
         if tuple(image_shape) != dvae.image_shape:
             raise GenvisionError(f"TokenPrior: the data's images are {tuple(image_shape)} but the dVAE "
                                  f"{config.dvae!r} was trained on {dvae.image_shape}")
@@ -59,8 +43,8 @@ class TokenPrior(CodeMapPrior):
             raise GenvisionError("TokenPrior: class_conditional=True needs labelled data")
         super().__init__(dvae, num_codes=dvae.num_codes, code_shape=dvae.grid_shape, arch=config.arch,
                          hidden=config.hidden, layers=config.layers, first_kernel=config.first_kernel,
-                         input_embedding=config.token_embedding,
-                         num_classes=num_classes if config.class_conditional else 0)
+                         input_embedding=config.input_embedding,
+                         num_classes=num_classes if config.class_conditional else 0, temperature=config.temperature)
         self.config = config
 
     @property

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genvision.entry import ModelEntry, build_plain
 from genvision.errors import GenvisionError
 
 
@@ -86,41 +87,31 @@ class EvalClassifier(nn.Module):
         }
 
 
-def _build(cfg: ClassifierConfig, image_shape: tuple[int, int, int], num_classes: int) -> EvalClassifier:
-    return EvalClassifier(cfg, image_shape, num_classes)
-
-
-def _entry():
-    from genvision.models import ModelEntry
-
-    return ModelEntry(
-        name="eval-classifier",
-        description="small CNN whose features score generated images (Frechet/KID/precision-recall)",
-        config_cls=ClassifierConfig,
-        build=_build,
-        presets={
-            "mnist": {
-                "steps": 1500,
-                "batch_size": 128,
-                "lr": 2e-3,
-                "warmup_steps": 100,
-                "weight_decay": 1e-4,
-                "ema_decay": 0.995,
-                "val_every": 500,
-                "ckpt_every": 500,
-            },
-            "tiny": {
-                "width": 8,
-                "feature_dim": 16,
-                "steps": 20,
-                "batch_size": 32,
-                "val_every": 0,
-                "ckpt_every": 0,
-                "log_every": 5,
-            },
+ENTRY = ModelEntry(
+    name="eval-classifier",
+    description="small CNN whose features score generated images (Frechet/KID/precision-recall)",
+    config_cls=ClassifierConfig,
+    build=build_plain(EvalClassifier),
+    presets={
+        "mnist": {
+            "steps": 1500,
+            "batch_size": 128,
+            "lr": 2e-3,
+            "warmup_steps": 100,
+            "weight_decay": 1e-4,
+            "ema_decay": 0.995,
+            "val_every": 500,
+            "ckpt_every": 500,
         },
-        default_preset="mnist",
-    )
-
-
-ENTRY = _entry()
+        "tiny": {
+            "width": 8,
+            "feature_dim": 16,
+            "steps": 20,
+            "batch_size": 32,
+            "val_every": 0,
+            "ckpt_every": 0,
+            "log_every": 5,
+        },
+    },
+    default_preset="mnist",
+)

@@ -48,10 +48,14 @@ def majority_vote_accuracy(labels: IntArray, clusters: IntArray) -> float:
     return float(table.max(axis=0).sum() / table.sum())
 
 
-def cluster_accuracy(labels: IntArray, clusters: IntArray) -> float:
-    """Hungarian accuracy when n_clusters <= n_classes, else majority-vote accuracy."""
+def cluster_accuracy(labels: IntArray, clusters: IntArray, *, num_clusters: int) -> float:
+    """Hungarian accuracy when the model's K = num_clusters <= n_classes, else majority-vote accuracy.
+
+    Decided by K, not by how many clusters happen to be used: a K = 20 model that puts images in only 8
+    clusters is still scored many-to-one.
+    """
     table = contingency_matrix(labels, clusters)
-    if table.shape[1] <= table.shape[0]:
+    if num_clusters <= table.shape[0]:
         return hungarian_accuracy(labels, clusters)
     return majority_vote_accuracy(labels, clusters)
 

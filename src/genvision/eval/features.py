@@ -36,7 +36,7 @@ def load_classifier(target: str | Path | None, *, data: str = "mnist5k"):
     """The evaluation classifier of a run folder / checkpoint / pretrained:NAME (default: runs/eval-classifier-DATA,
     or the shipped one when that was never trained)."""
     from genvision import pretrained
-    from genvision.models import load_model
+    from genvision.loading import load_model
 
     path = target or default_classifier_path(data)
     if pretrained.is_pretrained(path):
@@ -46,9 +46,7 @@ def load_classifier(target: str | Path | None, *, data: str = "mnist5k"):
         raise GenvisionError(
             f"no evaluation classifier at {path}: train one with `genvision train eval-classifier "
             f"--data={data} --name=eval-classifier-{data}` or pass --classifier=PATH")
-    model, config = load_model(path)
-    if config["model"] != "eval-classifier":
-        raise GenvisionError(f"{path} is a {config['model']!r} run, not an eval-classifier")
+    model, _ = load_model(path, expect="eval-classifier")
     return model, resolve_checkpoint(path)
 
 

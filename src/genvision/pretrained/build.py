@@ -56,7 +56,7 @@ def train(spec: PretrainedSpec) -> tuple[Path, float]:
 
 def export(spec: PretrainedSpec, run: Path) -> Path:
     """The run's newest checkpoint -> weights/NAME.safetensors (sampling-only, fp16 parameters)."""
-    from genvision.models import build_from_config
+    from genvision.loading import build_from_config
     from genvision.train.checkpoint import load_target, save_checkpoint
 
     _, state = load_target(run)
@@ -77,7 +77,7 @@ def _with_classifier(spec: PretrainedSpec, args: tuple[str, ...]) -> list[str]:
 
 
 def measure(spec: PretrainedSpec, args: tuple[str, ...], work: Path) -> dict[str, Any]:
-    from genvision.eval.cli import evaluate_target
+    from genvision.eval.run import evaluate_target
 
     result, _ = evaluate_target(pretrained.PREFIX + spec.name, [*_with_classifier(spec, args),
                                                                  f"--out={work / 'eval.json'}"])
@@ -106,7 +106,7 @@ def build(spec: PretrainedSpec, *, from_run: Path | None = None, train_seconds: 
     else:
         run = from_run
     path = export(spec, run)
-    from genvision.models import load_model
+    from genvision.loading import load_model
 
     model, config = load_model(path)
     with tempfile.TemporaryDirectory() as tmp:

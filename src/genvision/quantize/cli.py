@@ -5,46 +5,18 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from genvision.config import option, parse_key_values, parse_options
 from genvision.errors import GenvisionError
+from genvision.quantize.images import load_images, tokenizer_operating_point
 
 USAGE = ("usage: genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR] [--n=1000] "
          "[--ks=2,4,16,64,256] [--patches=2,4] [--iters=10] [--seed=0] [--vqvae=RUN]")
-
-
-def load_image_file(path: Path) -> Tensor:
-    """A PNG/JPEG as (1, C, H, W) in [-1, 1]: grey images keep one channel, everything else becomes RGB."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img = img.convert("L" if img.mode in ("1", "L", "LA", "I", "I;16", "F") else "RGB")
-            arr = np.asarray(img, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as exc:
-        raise GenvisionError(f"{path}: cannot read the image ({exc})") from None
-    x = torch.from_numpy(arr.copy())
-    x = x[None] if x.dim() == 2 else x.permute(2, 0, 1)
-    return x[None].float().div(127.5).sub(1.0)
-
-
-def load_images(source: str, *, n: int, seed: int) -> tuple[Tensor, str]:
-    """(images (N, C, H, W) in [-1, 1], a short name) from an image file or a dataset name (n random images
-    of its train split)."""
-    from genvision.data import DATASETS, load_dataset
-
-    path = Path(source)
-    if path.is_file():
-        return load_image_file(path), path.stem
-    if source not in DATASETS:
-        raise GenvisionError(f"{source!r} is neither an image file nor a dataset ({', '.join(DATASETS)})")
-    data = load_dataset(source, split="train")
-    pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n]
-    return data.float_images(pick), source
 
 
 def _ints(text: str, key: str) -> list[int]:
@@ -57,29 +29,32 @@ def _ints(text: str, key: str) -> list[int]:
     return values
 
 
-def vqvae_operating_point(run: str, images: torch.Tensor) -> tuple[str, float, float]:
-    """(label, bits per pixel, PSNR) of a trained VQ-VAE (or any tokenizer) on the same images: its code map
-    costs h*w*log2(K) bits per image, like the patch code map."""
-    from genvision.eval.reconstruction import psnr
-    from genvision.models import load_model
+def vqvae_operating_point(run: str, images: Tensor) -> tuple[str, float, float]:
+    """The operating point of the tokenizer run at `run` on images, printed."""
+    from genvision.loading import load_model
 
     model, config = load_model(run)
-    if not hasattr(model, "encode_indices"):
-        raise GenvisionError(f"{run} is a {config['model']!r} run, not a tokenizer (vqvae / dvae-tokens)")
-    with torch.no_grad():
-        idx = model.encode_indices(images)
-        recon = model.decode_indices(idx).float().clamp(-1, 1)
-    k = int(getattr(model, "num_codes", 0) or model.config.num_codes)
-    bpp = idx[0].numel() * math.log2(k) / images[0].numel()
-    value = float(psnr(recon, images))
+    label, bpp, value = tokenizer_operating_point(model, config["model"], images)
     print(f"{config['model']} {run}: {bpp:.4f} bits/pixel, PSNR {value:.2f} dB")
-    return (f"{config['model']} K={k}", bpp, value)
+    return label, bpp, value
+
+
+@dataclass(frozen=True)
+class PatchVQOptions:
+    k: int = option(64, min=1)
+    patch: int = option(4, min=1)
+    n: int = option(1000, min=1)
+    iters: int = option(10, min=1)
+    seed: int = 0
+    ks: str = "2,4,16,64,256"
+    patches: str = "2,4"
+    out: str | None = None
+    vqvae: str | None = None
 
 
 def cmd_patch_vq(args: list[str]) -> int:
     """Fit a K-code codebook of p x p patches, print rate and PSNR, write the mosaic and a rate-distortion
     sweep (plot + JSON) to --out (default runs/patch-vq-NAME)."""
-    from genvision.config import parse_key_values
     from genvision.eval.reconstruction import psnr
     from genvision.eval.table import format_table
     from genvision.quantize.patch_vq import (
@@ -93,16 +68,11 @@ def cmd_patch_vq(args: list[str]) -> int:
 
     if not args or args[0].startswith("--"):
         raise GenvisionError(USAGE)
-    opts = parse_key_values(args[1:])
-    k, patch = _ints(opts.pop("k", "64"), "k")[0], _ints(opts.pop("patch", "4"), "patch")[0]
-    n, iters = _ints(opts.pop("n", "1000"), "n")[0], _ints(opts.pop("iters", "10"), "iters")[0]
-    seed = int(opts.pop("seed", "0"))
-    ks = _ints(opts.pop("ks", "2,4,16,64,256"), "ks")
-    patches = sorted(set(_ints(opts.pop("patches", "2,4"), "patches")) | {patch})
-    out_opt = opts.pop("out", None)
-    vqvae_run = opts.pop("vqvae", None)
-    if opts:
-        raise GenvisionError(f"unknown options: {', '.join('--' + key for key in opts)}; {USAGE}")
+    opts = parse_options(PatchVQOptions, parse_key_values(args[1:]), what="patch-vq")
+    k, patch, n, iters, seed, out_opt, vqvae_run = (opts.k, opts.patch, opts.n, opts.iters, opts.seed, opts.out,
+                                                    opts.vqvae)
+    ks = _ints(opts.ks, "ks")
+    patches = sorted(set(_ints(opts.patches, "patches")) | {patch})
     images, name = load_images(args[0], n=n, seed=seed)
     # Every patch size of the sweep must tile the images: crop to a multiple of their least common multiple.
     step = math.lcm(*patches)

@@ -4,8 +4,10 @@ build the static HTML page, one section per model."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from genvision.config import option
 from genvision.errors import GenvisionError
 from genvision.report.page import render_page, write_page
 from genvision.report.sections import model_section
@@ -40,28 +42,24 @@ def build_report(targets: list[str], out_dir: str | Path, *, n: int = 16, seed: 
     return write_page(page, opts.out_dir / "index.html")
 
 
-def _int(text: str, key: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise GenvisionError(f"--{key} must be an integer, got {text!r}") from None
+@dataclass(frozen=True)
+class ReportCommandOptions:
+    out: str = "report"
+    n: int = option(16, min=1)
+    seed: int = 0
+    steps: int = option(10, min=1)
+    measure: bool = False
 
 
 def cmd_report(args: list[str]) -> int:
     """The CLI entry: targets are the arguments without --; options are --key=value, --measure a flag."""
-    from genvision.config import parse_key_values
+    from genvision.config import parse_key_values, parse_options
 
     targets = [a for a in args if not a.startswith("--")]
     flags = [a for a in args if a.startswith("--")]
     if any("=" not in f and f != "--measure" for f in flags):
         raise GenvisionError(f"options are written --key=value; {USAGE}")
-    measure = "--measure" in flags
-    opts = parse_key_values([f for f in flags if f != "--measure"])
-    measure = measure or opts.pop("measure", "false").lower() in ("1", "true", "yes")
-    out = opts.pop("out", "report")
-    n, seed, steps = (_int(opts.pop(k, d), k) for k, d in (("n", "16"), ("seed", "0"), ("steps", "10")))
-    if opts:
-        raise GenvisionError(f"unknown options: {', '.join('--' + k for k in opts)}; {USAGE}")
-    path = build_report(targets, out, n=n, seed=seed, steps=steps, measure=measure)
+    opts = parse_options(ReportCommandOptions, parse_key_values(flags), what="report")
+    path = build_report(targets, opts.out, n=opts.n, seed=opts.seed, steps=opts.steps, measure=opts.measure)
     print(path)
     return 0

@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from genvision.diffusion.model import DiffusionModel
+from genvision.protocols import labels_for
 from genvision.report.page import Figure, Item, Note
 from genvision.report.targets import ReportOptions, ReportTarget
 from genvision.viz.plots import plot_series
@@ -24,7 +26,7 @@ def filmstrip(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions)
 
     k = t.num_classes
     n = min(opts.n, k or 8, 10)
-    extra: dict[str, Any] = {"labels": torch.arange(n) % k, "guidance_weight": 1.0} if k else {}
+    extra: dict[str, Any] = {"labels": labels_for(t.model, n), "guidance_weight": 1.0} if k else {}
     frames = min(10, opts.steps + 1)
     with torch.no_grad():
         path = denoising_filmstrip(t.model, opts.figure_path(t, "filmstrip"), n=n, frames=frames, seed=opts.seed,
@@ -111,7 +113,8 @@ def classifier_guidance(t: ReportTarget, targets: list[ReportTarget], opts: Repo
     class x scale grid, and accuracy vs scale when measuring."""
     from genvision.diffusion.sweep import class_by_weight_grid, plot_tradeoff
 
-    ddpm = next((d for d in targets if d.kind == "ddpm"), None)
+    # An unconditional diffusion model of the report: classifier guidance is what gives it labels.
+    ddpm = next((d for d in targets if isinstance(d.model, DiffusionModel) and d.num_classes == 0), None)
     if ddpm is None:
         return [Note("Classifier-guided samples need an unconditional ddpm model in the same report.")]
     with torch.no_grad():

@@ -50,7 +50,7 @@ def reconstructions(t: ReportTarget, targets: list[ReportTarget], opts: ReportOp
 def patch_vq(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
     """Classic VQ on a few real images: k-means codebook + code map mosaic, and PSNR against bits per pixel
     for a few K and patch sizes, with this VQ-VAE's operating point on the same images."""
-    from genvision.quantize.cli import load_images, vqvae_operating_point
+    from genvision.quantize.images import load_images, tokenizer_operating_point
     from genvision.quantize.patch_vq import fit_patch_codebook, rate_distortion_sweep
     from genvision.quantize.patch_vq_figures import plot_rate_distortion, save_mosaic
 
@@ -59,7 +59,7 @@ def patch_vq(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) 
     book = fit_patch_codebook(images, k=16, patch=4, iters=10, generator=gen)
     mosaic = save_mosaic(images[0], book, opts.figure_path(t, "patch-vq-mosaic"))
     rows = rate_distortion_sweep(images, PATCH_VQ_KS, PATCH_VQ_PATCHES, iters=10, generator=gen)
-    point = vqvae_operating_point(t.target, images)
+    point = tokenizer_operating_point(t.model, t.config["model"], images)
     plot = plot_rate_distortion(rows, opts.figure_path(t, "rate-distortion"), points=[point],
                                 file_points=file_points(t, targets, images),
                                 title=f"classic VQ vs this VQ-VAE on {len(images)} {name} images")

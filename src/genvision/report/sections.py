@@ -1,5 +1,5 @@
-"""One report section per model: the sample grid and the training curve every model gets, then its family's
-lecture figures from the table FAMILY_FIGURES (model name -> figure builders)."""
+"""One report section per model: the sample grid and the training curve every model gets, then the lecture
+figures its registry entry declares (entry.figures, names looked up in FIGURES)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 import torch
 
 from genvision.errors import GenvisionError
+from genvision.protocols import Clusterer, Sampler, labels_for
 from genvision.report import autoregressive, diffusion, latent
 from genvision.report.curves import plot_training_curve
 from genvision.report.page import Figure, Item, Note, Section
@@ -19,17 +20,25 @@ from genvision.report.targets import ReportOptions, ReportTarget
 # (the model, every model of the report, options) -> figures and notes
 FigureBuilder = Callable[[ReportTarget, list[ReportTarget], ReportOptions], list[Item]]
 
-FAMILY_FIGURES: dict[str, tuple[FigureBuilder, ...]] = {
-    "ddpm": (diffusion.filmstrip,),
-    "cfg": (diffusion.cfg_grid, diffusion.cfg_tradeoff, diffusion.filmstrip),
-    "noisy-classifier": (diffusion.accuracy_by_t, diffusion.classifier_guidance),
-    "pixelcnn": (autoregressive.completions, autoregressive.receptive_field),
-    "vqvae": (latent.reconstructions, latent.patch_vq),
-    "dvae-tokens": (latent.reconstructions,),
-    "vqvae-prior": (latent.reconstructions,),
-    "dvae-tokens-prior": (latent.reconstructions,),
-    "dvae-mixture": (latent.components,),
+FIGURES: dict[str, FigureBuilder] = {
+    "filmstrip": diffusion.filmstrip,
+    "cfg-grid": diffusion.cfg_grid,
+    "cfg-tradeoff": diffusion.cfg_tradeoff,
+    "accuracy-by-t": diffusion.accuracy_by_t,
+    "classifier-guidance": diffusion.classifier_guidance,
+    "completions": autoregressive.completions,
+    "receptive-field": autoregressive.receptive_field,
+    "reconstructions": latent.reconstructions,
+    "patch-vq": latent.patch_vq,
+    "components": latent.components,
 }
+
+
+def declared_figures(kind: str) -> tuple[FigureBuilder, ...]:
+    """The figure builders the registry entry of model `kind` declares."""
+    from genvision.models import get_entry
+
+    return tuple(FIGURES[name] for name in get_entry(kind).figures)
 
 
 def sample_options(t: ReportTarget, opts: ReportOptions) -> dict[str, object]:
@@ -46,11 +55,11 @@ def sample_grid(t: ReportTarget, targets: list[ReportTarget], opts: ReportOption
     """About opts.n samples; a class-conditional model gets one column per class (whole rows of them)."""
     from genvision.viz.grid import save_grid
 
-    if not hasattr(t.model, "sample"):
+    if not isinstance(t.model, Sampler):
         return []
     k = t.num_classes
     n = k * math.ceil(opts.n / k) if k else opts.n
-    labels = torch.arange(n) % k if k else None
+    labels = labels_for(t.model, n)
     options = sample_options(t, opts)
     with torch.no_grad():
         images = t.model.sample(n, labels=labels, generator=torch.Generator().manual_seed(opts.seed), **options)
@@ -59,7 +68,7 @@ def sample_grid(t: ReportTarget, targets: list[ReportTarget], opts: ReportOption
                      col_labels=[str(c) for c in range(k)] if k else None)
     shown = ", ".join(f"{key}={value}" for key, value in options.items()
                       if key in ("steps", "temperature", "guidance_weight") and value is not None)
-    per = "mixture component" if hasattr(t.model, "num_components") else "class"
+    per = "mixture component" if isinstance(t.model, Clusterer) else "class"
     columns = f" (one column per {per})" if k else ""
     return [Figure(path, f"{n} samples{columns}, seed {opts.seed}{', ' + shown if shown else ''}.")]
 
@@ -81,7 +90,7 @@ def model_section(t: ReportTarget, targets: list[ReportTarget], opts: ReportOpti
     headline = pretrained.headline(t.metrics)
     section = Section(anchor=t.name, title=f"{t.name} ({t.kind})", description=t.description, facts=t.facts,
                       metrics=t.metrics, headline="" if headline == "-" else headline)
-    for build in (sample_grid, training_curve, *FAMILY_FIGURES.get(t.kind, ())):
+    for build in (sample_grid, training_curve, *declared_figures(t.kind)):
         t0 = time.time()
         try:
             section.items += build(t, targets, opts)

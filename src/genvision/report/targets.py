@@ -106,7 +106,8 @@ def _pretrained_facts(info: dict[str, Any], model: nn.Module) -> list[tuple[str,
 
 def load_target(target: str) -> ReportTarget:
     """Load a model and what is stored about it; an unknown target raises a one-line GenvisionError."""
-    from genvision.models import get_entry, load_model
+    from genvision.loading import load_model
+    from genvision.models import get_entry
     from genvision.train.run_folder import run_folder
 
     model, config = load_model(target)
@@ -143,7 +144,7 @@ def held_out_images(t: ReportTarget, n: int, *, seed: int) -> tuple[Tensor, Tens
     """n held-out images (n, C, H, W) in [-1, 1] drawn at random (seeded: the split is sorted by class), through
     the run's own data transform, and their labels (n,)."""
     from genvision.data import load_dataset
-    from genvision.eval.cli import eval_images
+    from genvision.eval.scoring import eval_images
 
     data_dir = t.config["data"].get("data_dir") or None
     x = eval_images(t.config, data=t.data, split="val", n=10**9, data_dir=data_dir)

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from genvision.data.dataset import ImageDataset, to_float
 from genvision.errors import GenvisionError
+from genvision.protocols import Sampler, StepScheduled, labels_for, num_labels
 from genvision.train import checkpoint as ckpt
 from genvision.train.config import TrainConfig
 from genvision.train.distributed import DistInfo, init_distributed, local_device, pick_device
@@ -252,13 +253,14 @@ class Trainer:
     @torch.no_grad()
     def write_samples(self) -> Path | None:
         model = self.ema.model
-        if self.run_dir is None or not self.dist.is_main or not hasattr(model, "sample") or self.config.num_samples < 1:
+        if (self.run_dir is None or not self.dist.is_main or not isinstance(model, Sampler)
+                or self.config.num_samples < 1):
             return None
         from genvision.viz.grid import save_grid
 
         n = self.config.num_samples
-        num_classes = int(getattr(model, "num_classes", 0) or 0)
-        labels = (torch.arange(n, device=self.device) % num_classes) if num_classes > 0 else None
+        num_classes = num_labels(model)
+        labels = labels_for(model, n, device=self.device)
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         images = model.sample(n, labels=labels, generator=gen)
         nrow = num_classes if num_classes > 0 else int(math.ceil(math.sqrt(n)))
@@ -289,6 +291,8 @@ class Trainer:
             totals["grad_norm"] = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        if isinstance(self.model, StepScheduled):  # temperature / KL warm-up: per optimiser step
+            self.model.on_optimizer_step()
         self.ema.update(self.model)
         self.step += 1
         return {"lr": lr, **{k: v for k, v in totals.items()}}  # tensors; converted when logged

@@ -80,6 +80,10 @@ class VQVAE(nn.Module):
         self.register_buffer("recon_var", torch.tensor(1.0))
 
     # ---- codes <-> images -------------------------------------------------------------------------------
+    @property
+    def num_codes(self) -> int:
+        return self.config.num_codes
+
     def _check(self, x: Tensor) -> None:
         if x.dim() != 4 or tuple(x.shape[1:]) != self.image_shape:
             raise GenvisionError(f"VQ-VAE expects images (B, {', '.join(map(str, self.image_shape))}), "

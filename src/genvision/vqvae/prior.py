@@ -8,31 +8,17 @@ noise; the PixelCNN learns which codes follow which (strokes continue, backgroun
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from genvision.autoregressive.code_prior import CodeMapPrior
-from genvision.errors import GenvisionError
+from genvision.autoregressive.code_prior import CodeMapPrior, CodePriorConfig
 from genvision.vqvae.model import VQVAE
 
 
 @dataclass(frozen=True)
-class VQVAEPriorConfig:
-    """vqvae: run folder or checkpoint of a trained `vqvae` model (frozen; its weights are also saved in
-    the prior's checkpoints). arch/hidden/layers/first_kernel: the PixelCNN over code maps; input_embedding:
-    the width of the learned embedding of each input code. temperature: the default for sample()."""
+class VQVAEPriorConfig(CodePriorConfig):
+    """vqvae: run folder, checkpoint or pretrained:NAME of a trained `vqvae` model (frozen; its weights are
+    also saved in the prior's checkpoints). The PixelCNN's fields: CodePriorConfig."""
 
     vqvae: str = ""
-    arch: Literal["pixelcnn", "gated"] = "gated"
-    hidden: int = 64
-    layers: int = 7
-    first_kernel: int = 7
-    input_embedding: int = 16
-    class_conditional: bool = True
-    temperature: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.temperature <= 0:
-            raise GenvisionError(f"VQVAEPriorConfig.temperature must be > 0, got {self.temperature}")
 
 
 class VQVAEPrior(CodeMapPrior):

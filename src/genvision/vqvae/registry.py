@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from genvision.entry import BuildContext, ModelEntry, build_plain
 from genvision.errors import GenvisionError
-from genvision.models import ModelEntry
 from genvision.vqvae.model import VQVAE, VQVAEConfig
 from genvision.vqvae.prior import VQVAEPrior, VQVAEPriorConfig
 
@@ -17,24 +17,12 @@ class VQVAEPriorSampleOptions:
     method: str = "fast"  # fast (cached activations) | window | naive: identical samples
 
 
-def build_vqvae(cfg: VQVAEConfig, image_shape: tuple[int, int, int], num_classes: int) -> VQVAE:
-    return VQVAE(cfg, image_shape, num_classes)
+build_vqvae = build_plain(VQVAE)
 
 
-def build_prior(cfg: VQVAEPriorConfig, image_shape: tuple[int, int, int], num_classes: int) -> VQVAEPrior:
-    """Loads the frozen VQ-VAE named by cfg.vqvae (a run folder or checkpoint)."""
-    from genvision.models import load_model
-
-    if not cfg.vqvae:
-        raise GenvisionError("vqvae-prior needs --vqvae=RUN_OR_CHECKPOINT of a trained vqvae "
-                             "(genvision train vqvae --preset=mnist)")
-    try:
-        vqvae, config = load_model(cfg.vqvae)
-    except GenvisionError as err:
-        raise GenvisionError(f"vqvae-prior: cannot load --vqvae={cfg.vqvae} ({err}); train it first with "
-                             "`genvision train vqvae --preset=...`") from None
-    if config.get("model") != "vqvae":
-        raise GenvisionError(f"vqvae-prior: --vqvae={cfg.vqvae} is a {config.get('model')!r} run, not a vqvae")
+def build_prior(cfg: VQVAEPriorConfig, ctx: BuildContext) -> VQVAEPrior:
+    """The prior over the codes of ctx.deps["vqvae"], the frozen VQ-VAE the loader built (`requires`)."""
+    vqvae, image_shape, num_classes = ctx.deps["vqvae"], ctx.image_shape, ctx.num_classes
     if tuple(vqvae.image_shape) != tuple(image_shape):
         raise GenvisionError(f"vqvae-prior: the VQ-VAE at {cfg.vqvae} codes images of shape {vqvae.image_shape}, "
                              f"the data have {tuple(image_shape)}")
@@ -58,7 +46,7 @@ VQVAE_ENTRY = ModelEntry(
                   "steps": 3000, "batch_size": 64, "lr": 2e-3, "warmup_steps": 100, "ema_decay": 0.0,
                   "bf16": True, "val_every": 500, "ckpt_every": 500, "data": "mnist5k"},
     },
-    default_preset="mnist")
+    default_preset="mnist", figures=("reconstructions", "patch-vq"))
 
 PRIOR_ENTRY = ModelEntry(
     "vqvae-prior", "VQ-VAE stage 2: class-conditional Gated PixelCNN over the code maps of a vqvae run",
@@ -71,6 +59,7 @@ PRIOR_ENTRY = ModelEntry(
                   "val_every": 500, "ckpt_every": 500, "sample_every": 1000, "num_samples": 40,
                   "data": "mnist5k"},
     },
-    default_preset="mnist", sample_options=VQVAEPriorSampleOptions)
+    default_preset="mnist", sample_options=VQVAEPriorSampleOptions,
+    requires={"vqvae": "vqvae"}, figures=("reconstructions",))
 
 ENTRIES = [VQVAE_ENTRY, PRIOR_ENTRY]

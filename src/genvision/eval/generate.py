@@ -1,0 +1,24 @@
+"""Drawing n samples from a generator for evaluation: class-balanced labels, in batches, one generator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from genvision.protocols import labels_for
+
+
+def generate(model, n: int, *, seed: int, batch: int, options: Mapping[str, Any]) -> tuple[Tensor, Tensor | None]:
+    """n samples (N, C, H, W) in [-1, 1] and their labels (class-balanced when the model is conditional)."""
+    labels = labels_for(model, n)
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
+    out = []
+    with torch.no_grad():
+        for start in range(0, n, batch):
+            lab = None if labels is None else labels[start:start + batch].to(device)
+            out.append(model.sample(min(batch, n - start), labels=lab, generator=gen, **options).cpu())
+    return torch.cat(out).float().clamp(-1, 1), labels

@@ -1,0 +1,126 @@
+"""Evaluating a run, a checkpoint, pretrained:NAME or a samples .npz: the library behind `genvision eval`.
+
+`evaluate(target, EvalOptions(...))` returns the metrics and where `eval` writes them. The suites run are
+chosen by what the model can do (genvision.protocols): a classifier is scored as a classifier, a generator by
+its samples, a likelihood model by bits/dim, a tokenizer by its reconstructions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from genvision.config import option, parse_key_values, parse_options, split_options
+from genvision.errors import GenvisionError
+from genvision.eval.scoring import GENERATIVE_DEFAULT, score_images
+
+KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "baselines", "clustering", "reconstruction",
+         "classifier-accuracy")
+MODEL_SUITES = ("bpd", "baselines", "clustering", "reconstruction")
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """metrics: comma-separated (default: fid,kid,pr,accuracy for generators); n: samples / held-out images;
+    batch: sampling batch; classifier: the evaluation classifier (default: the data set's); out: eval.json path."""
+
+    metrics: str = ""
+    split: str = "val"
+    n: int = option(1000, min=1)
+    seed: int = 0
+    batch: int = option(250, min=1)
+    classifier: str | None = None
+    device: str = "cpu"
+    data_dir: str | None = None
+    data: str | None = None
+    out: str | None = None
+
+    def metric_list(self) -> list[str] | None:
+        metrics = [m.strip() for m in self.metrics.split(",") if m.strip()] or None
+        for m in metrics or []:
+            if m not in KNOWN:
+                raise GenvisionError(f"unknown metric {m!r}; known: {', '.join(KNOWN)}")
+        return metrics
+
+
+def evaluate(target: str, opts: EvalOptions, sample_options: Mapping[str, Any] | None = None
+             ) -> tuple[dict[str, Any], Path]:
+    """The metrics of target and the path `eval` writes them to. sample_options: strings for the model's
+    sampling options (its entry's sample_options dataclass), e.g. {"guidance_weight": "1"}."""
+    sample_options = dict(sample_options or {})
+    metrics = opts.metric_list()
+    path = Path(target)
+    t0 = time.time()
+    result: dict[str, Any] = {"target": target, "split": opts.split}
+    if target.endswith(".npz"):
+        from genvision.eval.samples import load_samples_npz
+
+        if sample_options:
+            raise GenvisionError(f"unknown options for a samples file: {', '.join('--' + k for k in sample_options)}")
+        images, labels = load_samples_npz(path)
+        data = opts.data or "mnist5k"
+        result.update(data=data, n=len(images))
+        result.update(score_images(images, labels, metrics=metrics or list(GENERATIVE_DEFAULT), data=data,
+                                   split=opts.split, classifier_path=opts.classifier, data_dir=opts.data_dir))
+        out_path = path.with_suffix(".eval.json")
+    else:
+        result_model, out_path = _evaluate_model(target, opts, metrics, sample_options)
+        result.update(result_model)
+    result["seconds"] = round(time.time() - t0, 1)
+    return result, (Path(opts.out) if opts.out else out_path)
+
+
+def _evaluate_model(target: str, opts: EvalOptions, metrics: list[str] | None,
+                    sample_options: dict[str, Any]) -> tuple[dict[str, Any], Path]:
+    from genvision.eval import suites
+    from genvision.eval.generate import generate
+    from genvision.loading import load_model, load_sample_requirements
+    from genvision.models import get_entry
+    from genvision.protocols import ImageClassifier, NoisyClassifier
+    from genvision.train.run_folder import run_folder
+
+    model, config = load_model(target, device=opts.device)
+    data, split, n, data_dir = opts.data or config["data"]["data"], opts.split, opts.n, opts.data_dir
+    result: dict[str, Any] = {"model": config["model"], "data": data}
+    run_dir = run_folder(Path(target))
+    if target.startswith("pretrained:"):  # the package is read-only: figures go beside --out or to ./eval-NAME/
+        run_dir = Path(opts.out).parent if opts.out else Path(f"eval-{target.split(':', 1)[1]}")
+        run_dir.mkdir(parents=True, exist_ok=True)
+    if isinstance(model, ImageClassifier):
+        result.update(suites.evaluate_classifier(model, data=data, split=split, data_dir=data_dir))
+    elif isinstance(model, NoisyClassifier):
+        result.update(suites.noisy_classifier_by_t(model, run_dir, data=data, split=split, data_dir=data_dir))
+    else:
+        entry = get_entry(config["model"])
+        options = dataclasses.asdict(parse_options(entry.sample_options, sample_options,
+                                                   what=f"sampling {config['model']}"))
+        metrics = metrics or list(GENERATIVE_DEFAULT)
+        if "bpd" in metrics:
+            result.update(suites.model_bits_per_dim(model, config, data=data, split=split, n=n, data_dir=data_dir))
+        if "baselines" in metrics:
+            result.update(suites.binary_baselines(config, data=data, split=split, n=n, data_dir=data_dir))
+        if "clustering" in metrics:
+            result.update(suites.clustering_metrics(model, config, run_dir, data=data, split=split,
+                                                    data_dir=data_dir))
+        if "reconstruction" in metrics:
+            result.update(suites.reconstruction_metrics(model, config, data=data, split=split, n=n,
+                                                        data_dir=data_dir, classifier_path=opts.classifier))
+        sample_metrics = [m for m in metrics if m not in MODEL_SUITES]
+        if sample_metrics:
+            t1 = time.time()
+            kwargs = load_sample_requirements(entry, options, device=opts.device)
+            images, labels = generate(model, n, seed=opts.seed, batch=opts.batch, options=kwargs)
+            result.update(n=n, sample_seconds=round(time.time() - t1, 1), sample_options=options)
+            result.update(score_images(images, labels, metrics=sample_metrics, data=data, split=split,
+                                       classifier_path=opts.classifier, data_dir=data_dir))
+    return result, run_dir / "eval.json"
+
+
+def evaluate_target(target: str, args: list[str]) -> tuple[dict[str, Any], Path]:
+    """evaluate() from command-line style arguments ['--metrics=fid', '--n=50', '--guidance_weight=1']."""
+    opts, sample_options = split_options(parse_key_values(args), EvalOptions, what="eval")
+    return evaluate(target, opts, sample_options)
