@@ -135,8 +135,9 @@ def cmd_complete(args: list[str]) -> int:
 
 
 def extra_commands() -> dict[str, Callable[[list[str]], int]]:
+    from genvision.lab.command import cmd_lab
     from genvision.quantize.cli import cmd_patch_vq
     from genvision.report import cmd_report
 
     return {"guidance-sweep": cmd_guidance_sweep, "demo": cmd_demo, "complete": cmd_complete,
-            "patch-vq": cmd_patch_vq, "report": cmd_report}
+            "patch-vq": cmd_patch_vq, "report": cmd_report, "lab": cmd_lab}
