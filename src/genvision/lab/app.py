@@ -97,7 +97,7 @@ def cfg_tab(models: LabModels) -> None:
                    + " (CFG Fig. 1)", elem_id="cfg-row", interactive=False)
 
     @on_page
-    def run(label, lam, steps, seed, progress=gr.Progress()):
+    def run(label, lam, steps, seed, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker by this default)
         r = guidance.cfg_tab(models.get("cfg"), label=_int(label, "the class"), lam=float(lam),
                              steps=_int(steps, "steps"), seed=_int(seed, "seed"), progress=_progress(progress))
         return r.grid, r.filmstrip, r.lambda_row, r.text
@@ -126,7 +126,7 @@ def classifier_tab(models: LabModels) -> None:
         plot = gr.Image(label="p(y | x_t) over the steps", elem_id="cg-plot", interactive=False)
 
     @on_page
-    def run(label, scale, sampler, steps, seed, progress=gr.Progress()):
+    def run(label, scale, sampler, steps, seed, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker by this default)
         r = guidance.classifier_guidance_tab(
             models.get("ddpm"), models.get("noisy-classifier"), label=_int(label, "the class"), scale=float(scale),
             sampler=sampler, steps=_int(steps, "steps"), seed=_int(seed, "seed"), progress=_progress(progress))

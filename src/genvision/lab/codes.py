@@ -117,10 +117,10 @@ def view_patch_vq(book: PatchCodebook, x: Tensor) -> PatchVQView:
     codes = encode(x, book)
     rebuilt = decode(codes, book)
     mse = float((rebuilt - x).pow(2).mean())
-    psnr = 10 * np.log10(4.0 / max(mse, 1e-12))
+    quality = "lossless" if mse < 1e-12 else f"PSNR {10 * np.log10(4.0 / mse):.1f} dB"  # data range 2
     per_row = max(1, int(np.ceil(np.sqrt(book.num_codes))))
     k, p = book.num_codes, book.patch
     text = (f"patch VQ: K = {k} patches of {p}x{p}, {np.log2(k):.1f} bits per patch = "
-            f"{np.log2(k) / p**2:.2f} bits/pixel; PSNR of this image {psnr:.1f} dB")
+            f"{np.log2(k) / p**2:.2f} bits/pixel; this image: {quality}")
     return PatchVQView(show_grid(book.patches(), nrow=per_row, scale=3, padding=1),
                        render_code_map(codes[0], k), show_grid(rebuilt, nrow=1), text)
