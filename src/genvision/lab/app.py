@@ -86,7 +86,7 @@ def cfg_tab(models: LabModels) -> None:
         label = gr.Dropdown(CLASSES, value="3", label="class y", elem_id="cfg-class")
         lam = gr.Slider(0, 7, value=3, step=0.25, label="λ (0 = unconditional, 1 = the label, 7 = w 6)",
                         elem_id="cfg-lambda")
-        steps = gr.Slider(2, 50, value=15, step=1, label="DDIM steps", elem_id="cfg-steps")
+        steps = gr.Slider(2, 50, value=12, step=1, label="DDIM steps", elem_id="cfg-steps")
         seed = gr.Number(0, precision=0, label="seed", elem_id="cfg-seed")
     conversion = gr.Markdown(guidance.describe_weight(3.0), elem_id="cfg-conversion")
     button = gr.Button("Generate", variant="primary", elem_id="cfg-run")
@@ -129,7 +129,7 @@ def classifier_tab(models: LabModels) -> None:
     def run(label, scale, sampler, steps, seed, progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracker by this default)
         r = guidance.classifier_guidance_tab(
             models.get("ddpm"), models.get("noisy-classifier"), label=_int(label, "the class"), scale=float(scale),
-            sampler=sampler, steps=_int(steps, "steps"), seed=_int(seed, "seed"), progress=_progress(progress))
+            sampler=sampler, steps=_int(steps, "steps"), seed=_int(seed, "seed"), n=4, progress=_progress(progress))
         return r.grid, r.plot, r.text
 
     button.click(run, [label, scale, sampler, steps, seed], [grid, plot, text])
@@ -148,10 +148,11 @@ def pixelcnn_tab(models: LabModels, inputs: Inputs) -> None:
         seed = gr.Number(0, precision=0, label="seed", elem_id="pcnn-seed")
     button = gr.Button("Occlude and complete", variant="primary", elem_id="pcnn-run")
     text = gr.Markdown(elem_id="pcnn-text")
+    done = gr.Image(label="completions, most likely first", elem_id="pcnn-completions", interactive=False)
     with gr.Row():
         occluded = gr.Image(label="occluded input", elem_id="pcnn-occluded", interactive=False)
-        done = gr.Image(label="completions, most likely first", elem_id="pcnn-completions", interactive=False)
-        heat = gr.Image(label="bits per pixel of the input", elem_id="pcnn-heat", interactive=False)
+        heat = gr.Image(label="bits per pixel of the input: −log2 p(x_i | x_<i)", elem_id="pcnn-heat",
+                        interactive=False)
 
     @on_page
     def run(source, index, drawing, rows, n, label, seed):
@@ -176,7 +177,7 @@ def vqvae_tab(models: LabModels, inputs: Inputs) -> None:
     with gr.Row():
         original = gr.Image(label="input", elem_id="vq-input", interactive=False)
         code_map = gr.Image(label="7x7 code map (click a cell to set it to the code below)", elem_id="vq-codes",
-                            interactive=False)
+                            interactive=False, height=340)
         decoded = gr.Image(label="decoded code map", elem_id="vq-decoded", interactive=False)
     with gr.Row():
         row = gr.Number(0, precision=0, label="row", elem_id="vq-row")
@@ -197,7 +198,7 @@ def vqvae_tab(models: LabModels, inputs: Inputs) -> None:
     pvq_text = gr.Markdown(elem_id="pvq-text")
     with gr.Row():
         book = gr.Image(label="codebook", elem_id="pvq-book", interactive=False)
-        pvq_codes = gr.Image(label="code map", elem_id="pvq-codes", interactive=False)
+        pvq_codes = gr.Image(label="code map", elem_id="pvq-codes", interactive=False, height=340)
         pvq_image = gr.Image(label="rebuilt", elem_id="pvq-image", interactive=False)
     books: dict[int, vq.PatchCodebook] = {}
 

@@ -39,12 +39,11 @@ def pixel_bits(model: nn.Module, x: Tensor, *, label: int | None = None) -> Tens
     return -model.dist.log_prob(params, v)[0] / math.log(2.0)
 
 
-def bits_figure(bits: Tensor, title: str) -> np.ndarray:
+def bits_figure(bits: Tensor) -> np.ndarray:
     """A heat map of per-pixel bits (H, W) with a colour bar, rendered to uint8 (h, w, 3)."""
     fig, ax = pyplot().subplots(figsize=(3.6, 3.0))
     im = ax.imshow(bits.numpy(), cmap="magma", interpolation="nearest")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="bits")
-    ax.set_title(title, fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
     return figure_to_array(fig)
@@ -79,10 +78,11 @@ def complete_ranked(model: nn.Module, x: Tensor, *, rows: int, n: int = 8, label
     occluded[:, :, rows:] = -0.5  # grey marks the hidden part
     bits = pixel_bits(model, x, label=label)
     dims = x[0].numel()
-    heat = bits_figure(bits, f"-log2 p(x_i | x_<i): {float(bits.sum()):.0f} bits "
-                             f"({float(bits.sum()) / dims:.3f} bits/dim)")
+    total = float(bits.sum())
+    heat = bits_figure(bits)
     cond = "unconditional (null label)" if label is None else f"class {label}"
-    text = (f"{n} completions of the bottom {height - rows} rows, {cond}, ranked by log p(x): "
-            + ", ".join(f"{float(v) / math.log(2):.0f}" for v in -log_probs) + " bits")
+    text = (f"{n} completions of the bottom {height - rows} rows, {cond}, ranked by -log2 p(x): "
+            + ", ".join(f"{float(v) / math.log(2):.0f}" for v in -log_probs)
+            + f" bits; the input: {total:.0f} bits = {total / dims:.3f} bits/dim")
     return CompletionResult(show_grid(occluded, nrow=1), show_grid(done, nrow=min(n, 8)), heat, text, done,
                             log_probs)

@@ -68,7 +68,7 @@ def per_sample_cfg_eps(model: nn.Module, labels: Tensor, weights: Tensor):
 
 
 @torch.no_grad()
-def cfg_tab(model: nn.Module, *, label: int, lam: float, steps: int = 20, seed: int = 0, n: int = 4,
+def cfg_tab(model: nn.Module, *, label: int, lam: float, steps: int = 12, seed: int = 0, n: int = 4,
             frames: int = 8, row_lambdas: Sequence[float] = ROW_LAMBDAS,
             progress: Progress | None = None) -> CFGResult:
     """Classifier-free guided DDIM samples of one class.
@@ -111,7 +111,7 @@ class ClassifierGuidanceResult(NamedTuple):
 
 @torch.no_grad()
 def classifier_guidance_tab(model: nn.Module, classifier: nn.Module, *, label: int, scale: float,
-                            sampler: str = "ddim", steps: int = 20, seed: int = 0, n: int = 8,
+                            sampler: str = "ddim", steps: int = 20, seed: int = 0, n: int = 4,
                             progress: Progress | None = None) -> ClassifierGuidanceResult:
     """Samples of the unconditional DDPM guided towards `label` by the noisy classifier with scale s (ADM-G:
     Algorithm 2 for DDIM, Algorithm 1 for ancestral DDPM over all T steps), and the classifier's p(y | x_t, t)
