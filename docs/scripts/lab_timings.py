@@ -1,7 +1,7 @@
 """Time each lab tab's default action as the page calls it (the library function with the page's default
 controls), on the shipped models: one warm-up, then the median of --repeats runs, torch on --threads threads.
 
-    python docs/scripts/lab_timings.py [--repeats=5] [--threads=2]      (~1 min on 2 CPU cores)
+    python docs/scripts/lab_timings.py [--repeats=5] [--threads=1]      (~1 min on 2 CPU cores)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from genvision.lab.models import LabModels, heldout_digits
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)  # as `genvision lab` runs
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     m = LabModels()

@@ -9,7 +9,7 @@
   genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=FILE.png]
   genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR]
   genvision report [RUN|pretrained:NAME ...] [--out=report/] [--n=16] [--seed=0] [--steps=10] [--measure]
-  genvision lab [--port 7860] [--host 127.0.0.1] [RUN|pretrained:NAME ...]   (the web lab; pip install -e .[lab])
+  genvision lab [--port 7860] [--host 127.0.0.1] [--threads 1] [RUN|pretrained:NAME ...]   (web lab; needs .[lab])
   genvision demo      (the main job: a small CFG model on mnist5k and its figures)
 """
 

@@ -9,11 +9,11 @@ from genvision.lab.models import DEFAULTS, LabModels
 
 
 def test_parse_args_both_spellings_and_targets():
-    assert parse_args([]) == ("127.0.0.1", 7860, [])
-    assert parse_args(["--port", "8000", "--host=0.0.0.0", "runs/a", "pretrained:cfg-mnist"]) == (
-        "0.0.0.0", 8000, ["runs/a", "pretrained:cfg-mnist"])
+    assert parse_args([]) == ("127.0.0.1", 7860, 1, [])
+    assert parse_args(["--port", "8000", "--host=0.0.0.0", "runs/a", "--threads=2", "pretrained:cfg-mnist"]) == (
+        "0.0.0.0", 8000, 2, ["runs/a", "pretrained:cfg-mnist"])
     for bad, message in ((["--port=x"], "integer"), (["--port=0"], "1..65535"), (["--share"], "unknown option"),
-                         (["--port"], "needs a value")):
+                         (["--port"], "needs a value"), (["--threads=0"], "positive")):
         with pytest.raises(GenvisionError, match=message):
             parse_args(bad)
 
