@@ -130,7 +130,7 @@ def test_vqvae_click_a_cell_to_edit_its_code(page):
     wait_image(page, "pvq-book")
 
 
-def test_dvae_empty_drawing_is_a_message_and_the_page_keeps_working(page):
+def test_dvae_empty_drawing_is_a_message_then_a_drawn_stroke_gets_its_posterior(page):
     open_tab(page, "Discrete VAE")
     page.locator("#dvae-source").get_by_text("my drawing").click()
     page.locator("#dvae-post-run").click()
@@ -139,4 +139,17 @@ def test_dvae_empty_drawing_is_a_message_and_the_page_keeps_working(page):
     wait_image(page, "dvae-rows")
     page.locator("#dvae-source").get_by_text("held-out digit").click()
     page.locator("#dvae-post-run").click()
-    wait_image(page, "dvae-bars")
+    held_out = wait_image(page, "dvae-bars")
+    # draw a vertical stroke with the brush and ask for its posterior
+    sketch = page.locator("#dvae-draw")
+    sketch.get_by_role("button", name="Brush").click()
+    box = sketch.locator("canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy - 60)
+    page.mouse.down()
+    page.mouse.move(cx, cy + 60, steps=4)
+    page.mouse.up()
+    page.locator("#dvae-source").get_by_text("my drawing").click()
+    page.locator("#dvae-post-run").click()
+    wait_image(page, "dvae-bars", other_than=held_out)
+    sync_api.expect(page.locator("#dvae-post-text")).to_contain_text("most likely component")
