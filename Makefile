@@ -7,19 +7,23 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.genvision-installed
 
-.PHONY: install demo test lint bench clean pretrained
+.PHONY: install demo test lint bench clean pretrained lab
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip >/dev/null
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,lab]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/genvision demo
+
+# The web lab on the shipped models: http://127.0.0.1:7860
+lab: $(STAMP)
+	$(BIN)/genvision lab
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks docs/scripts

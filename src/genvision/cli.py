@@ -11,6 +11,7 @@
   genvision report [RUN|pretrained:NAME ...] [--out=report/] [--n=16] [--seed=0] [--steps=10] [--measure]
   genvision compress MODEL|patch-vq IN.npz|PNG|DIR ... --out FILE.gv   (docs/compression.md)
   genvision decompress FILE.gv --out DIR|FILE.npz
+  genvision lab [--port 7860] [--host 127.0.0.1] [--threads 1] [RUN|pretrained:NAME ...]   (web lab; needs .[lab])
   genvision demo      (the main job: a small CFG model on mnist5k and its figures)
 """
 
@@ -39,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "report": "genvision.report:cmd_report",
     "compress": "genvision.compress.cli:cmd_compress",
     "decompress": "genvision.compress.cli:cmd_decompress",
+    "lab": "genvision.lab.command:cmd_lab",
 }
 
 
