@@ -60,8 +60,8 @@ def train_run(model_name: str, *, preset: str | None = None, name: str | None = 
         trainer.restore(resumed.checkpoint)
         changed = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in resumed.changed.items())
         if speak:
-            print(f"resuming {run_dir} from {resumed.checkpoint_path.name} with its stored config"
-                  + (f" ({changed})" if changed else ""))
+            print(f"resumed from step {resumed.checkpoint.step} ({resumed.checkpoint_path}) with the run's stored "
+                  "config" + (f"; changed: {changed}" if changed else ""))
     n_params = sum(p.numel() for p in model.parameters())
     if speak:
         print(f"training {model_name} (preset {spec.preset or '-'}, {n_params / 1e6:.2f}M params) on {d.data} "

@@ -15,7 +15,9 @@ class PixelCNNSampleOptions:
     temperature: float = 1.0
     method: str = "fast"  # fast (cached activations) | window | naive: identical samples
     guidance_weight: float = 0.0  # classifier-free guidance w (models trained with p_uncond > 0)
-    plausibility: float = 0.0  # with guidance: rule out values p_c < alpha * max p_c (0 = off)
+    # with guidance: rule out pixel values the conditional gives < alpha x its most likely value's probability
+    # (0 = the paper's plain CFG). 0.01 removes the guidance-made lines in the empty top rows (issue 17).
+    plausibility: float = 0.01
 
 
 def _build(cfg: PixelCNNConfig, ctx: BuildContext) -> PixelCNNModel:

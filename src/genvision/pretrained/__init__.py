@@ -56,7 +56,7 @@ CATALOG: tuple[PretrainedSpec, ...] = (
     PretrainedSpec("pixelcnn-mnist", "pixelcnn", "class-conditional Gated PixelCNN, binarised, CFG-trained",
                    eval_args=(("--metrics=bpd,baselines", _N), ("--metrics=fid,pr,accuracy", _N),
                               ("--metrics=fid,pr,accuracy", _N, "--guidance_weight=1"),
-                              ("--metrics=fid,pr,accuracy", _N, "--guidance_weight=3")),
+                              ("--metrics=fid,pr,accuracy", _N, "--guidance_weight=2")),
                    check_args=("--metrics=bpd", "--n=50")),
     PretrainedSpec("vqvae-mnist", "vqvae", "VQ-VAE, 7x7 codes, K=64 (EMA codebook)",
                    eval_args=(("--metrics=reconstruction", _N),), check_args=("--metrics=reconstruction", "--n=50")),
