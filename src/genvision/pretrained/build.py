@@ -106,6 +106,10 @@ def build(spec: PretrainedSpec, *, from_run: Path | None = None, train_seconds: 
     else:
         run = from_run
     path = export(spec, run)
+    info_path = pretrained.info_path(spec.name)
+    if info_path.exists():  # the measurements below load pretrained:NAME, which checks the recorded hash
+        old = json.loads(info_path.read_text())
+        info_path.write_text(json.dumps({**old, "weights_sha256": file_sha256(path)}, indent=1) + "\n")
     from genvision.loading import load_model
 
     model, config = load_model(path)
