@@ -103,3 +103,23 @@ def test_few_steps_lower_the_loss_and_sampling_is_deterministic(vqvae_checkpoint
     assert torch.equal(a, b)
     cold = prior.sample(6, labels=labels, generator=torch.Generator().manual_seed(3), temperature=0.5)
     assert not torch.equal(a, cold)
+
+
+def test_prior_with_label_dropout_samples_with_guidance(vqvae_checkpoint):
+    path, _ = vqvae_checkpoint
+    with pytest.raises(GenvisionError, match="p_uncond"):
+        VQVAEPriorConfig(vqvae=str(path), class_conditional=False, p_uncond=0.1)
+    plain = prior_of(path).eval()
+    with pytest.raises(GenvisionError, match="label dropout"):
+        plain.sample(2, labels=torch.tensor([0, 1]), guidance_weight=1.0)
+    prior = prior_of(path, p_uncond=0.1).eval()
+    assert prior.pixelcnn.config.p_uncond == 0.1 and prior.pixelcnn.null_label == 10
+    with torch.no_grad():  # perturb the weights so the label and the null label give different logits
+        for p in prior.pixelcnn.parameters():
+            p.add_(torch.randn_like(p) * 0.5)
+    labels = torch.arange(8) % 10
+    runs = {w: prior.sample(8, labels=labels, generator=torch.Generator().manual_seed(1), guidance_weight=w,
+                            plausibility=0.0) for w in (0.0, 3.0)}
+    again = prior.sample(8, labels=labels, generator=torch.Generator().manual_seed(1), guidance_weight=3.0,
+                         plausibility=0.0)
+    assert torch.equal(runs[3.0], again) and not torch.equal(runs[0.0], runs[3.0])

@@ -23,7 +23,9 @@ class CodePriorConfig:
     """The prior over a frozen tokenizer's code maps, for any tokenizer (VQ-VAE codes, dVAE tokens).
 
     arch/hidden/layers/first_kernel: the PixelCNN over code maps; input_embedding: the width of the learned
-    embedding of each input code; class_conditional: p(codes | class); temperature: the default for sample().
+    embedding of each input code; class_conditional: p(codes | class); temperature: the default for sample();
+    p_uncond > 0 (class-conditional only): label dropout to a null label, so sample() can use classifier-free
+    guidance (guidance_weight), as for the pixel PixelCNN.
     Each family's prior adds one field only, the path of its first stage (`vqvae`, `dvae`), which the loader
     reads at training time (the entry's `requires`). RENAMED: old key -> field, for configs stored earlier.
     """
@@ -37,10 +39,15 @@ class CodePriorConfig:
     input_embedding: int = 16
     class_conditional: bool = True
     temperature: float = 1.0
+    p_uncond: float = 0.0
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
             raise GenvisionError(f"{type(self).__name__}.temperature must be > 0, got {self.temperature}")
+        if not 0.0 <= self.p_uncond < 1.0:
+            raise GenvisionError(f"{type(self).__name__}.p_uncond must be in [0, 1), got {self.p_uncond}")
+        if self.p_uncond > 0 and not self.class_conditional:
+            raise GenvisionError(f"{type(self).__name__}.p_uncond > 0 needs class_conditional=true")
 
 
 class CodeMapPrior(nn.Module):
@@ -48,7 +55,7 @@ class CodeMapPrior(nn.Module):
 
     def __init__(self, tokenizer: nn.Module, *, num_codes: int, code_shape: tuple[int, int], arch: str,
                  hidden: int, layers: int, first_kernel: int, input_embedding: int, num_classes: int = 0,
-                 temperature: float = 1.0) -> None:
+                 temperature: float = 1.0, p_uncond: float = 0.0) -> None:
         super().__init__()
         h, w = code_shape
         if h != w:
@@ -59,7 +66,8 @@ class CodeMapPrior(nn.Module):
         self.tokenizer = tokenizer.eval().requires_grad_(False)
         self.pixelcnn = PixelCNNModel(PixelCNNConfig(
             arch=arch, image_channels=1, image_size=h, hidden=hidden, layers=layers, output="categorical",
-            levels=num_codes, num_classes=num_classes, first_kernel=first_kernel, input_embedding=input_embedding))
+            levels=num_codes, num_classes=num_classes, first_kernel=first_kernel, input_embedding=input_embedding,
+            p_uncond=p_uncond if num_classes > 0 else 0.0))
 
     @property
     def num_classes(self) -> int:
@@ -86,11 +94,14 @@ class CodeMapPrior(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
-               temperature: float | None = None, method: SampleMethod = "fast") -> Tensor:
+               temperature: float | None = None, method: SampleMethod = "fast", guidance_weight: float = 0.0,
+               plausibility: float = 0.0) -> Tensor:
         """n images (n, C, H, W) in [-1, 1]: code maps from the PixelCNN (labels (n,) if class-conditional;
-        temperature None = the configured default), decoded by the tokenizer."""
+        temperature None = the configured default; guidance_weight/plausibility: classifier-free guidance over
+        the codes' logits, for a prior trained with p_uncond > 0), decoded by the tokenizer."""
         t = self.temperature if temperature is None else temperature
-        indices = self.pixelcnn.sample_indices(n, labels=labels, generator=generator, temperature=t, method=method)
+        indices = self.pixelcnn.sample_indices(n, labels=labels, generator=generator, temperature=t, method=method,
+                                               guidance_weight=guidance_weight, plausibility=plausibility)
         return self.tokenizer.decode_indices(indices)
 
     def nll(self, x: Tensor, *, labels: Tensor | None = None) -> Tensor:

@@ -44,7 +44,8 @@ class TokenPrior(CodeMapPrior):
         super().__init__(dvae, num_codes=dvae.num_codes, code_shape=dvae.grid_shape, arch=config.arch,
                          hidden=config.hidden, layers=config.layers, first_kernel=config.first_kernel,
                          input_embedding=config.input_embedding,
-                         num_classes=num_classes if config.class_conditional else 0, temperature=config.temperature)
+                         num_classes=num_classes if config.class_conditional else 0, temperature=config.temperature,
+                         p_uncond=config.p_uncond if config.class_conditional else 0.0)
         self.config = config
 
     @property

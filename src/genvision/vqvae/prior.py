@@ -28,7 +28,7 @@ class VQVAEPrior(CodeMapPrior):
         super().__init__(vqvae, num_codes=vqvae.config.num_codes, code_shape=vqvae.latent_shape, arch=config.arch,
                          hidden=config.hidden, layers=config.layers, first_kernel=config.first_kernel,
                          input_embedding=config.input_embedding, num_classes=num_classes,
-                         temperature=config.temperature)
+                         temperature=config.temperature, p_uncond=config.p_uncond if num_classes else 0.0)
         self.config = config
 
     @property

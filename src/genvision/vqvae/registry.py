@@ -15,6 +15,8 @@ from genvision.vqvae.prior import VQVAEPrior, VQVAEPriorConfig
 class VQVAEPriorSampleOptions:
     temperature: float | None = None  # None: the config's temperature
     method: str = "fast"  # fast (cached activations) | window | naive: identical samples
+    guidance_weight: float = 0.0  # classifier-free guidance w over the codes (priors trained with p_uncond > 0)
+    plausibility: float = 0.01  # with guidance: rule out codes p_c < alpha * max p_c (0 = plain CFG)
 
 
 build_vqvae = build_plain(VQVAE)
