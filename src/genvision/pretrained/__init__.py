@@ -69,7 +69,8 @@ CATALOG: tuple[PretrainedSpec, ...] = (
                    eval_args=(("--metrics=reconstruction", _N),), check_args=("--metrics=reconstruction", "--n=50")),
     PretrainedSpec("dvae-tokens-prior-mnist", "dvae-tokens-prior", "Gated PixelCNN prior over dVAE token maps",
                    depends=(("dvae", "dvae-tokens-mnist"),),
-                   eval_args=(("--metrics=fid,pr,accuracy", _N), ("--metrics=fid,pr,accuracy", _N, "--guidance_weight=1")),
+                   eval_args=(("--metrics=fid,pr,accuracy", _N),
+                              ("--metrics=fid,pr,accuracy", _N, "--guidance_weight=1")),
                    check_args=("--metrics=accuracy", "--n=20")),
 )
 
