@@ -23,6 +23,18 @@ AFTER = {  # appended after the line's options: they win
 SLOW = {"genvision report --out=report/"}  # every shipped model's figures: minutes on a loaded 2-core CPU
 
 
+def write_binary_digits(folder: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from genvision.data import load_dataset
+
+    folder.mkdir(exist_ok=True)
+    images = load_dataset("mnist5k", split="val").images[:2, 0].numpy()
+    for i, img in enumerate(images):
+        Image.fromarray(np.where(img > 127, 255, 0).astype(np.uint8)).save(folder / f"{i}.png")
+
+
 def tour_lines() -> list[str]:
     """The `genvision ...` lines of the README's CLI tour block, continuation lines joined, comments cut."""
     text = README.read_text()
@@ -53,6 +65,8 @@ def test_readme_line_runs(line, workdir, monkeypatch, capsys):
     argv += AFTER.get(cmd, [])
     if cmd in ("sample", "eval") and re.search(r"cfg|ddpm", argv[1]):
         argv.append("--steps=2")  # DDIM steps of a diffusion model
+    if cmd == "compress":  # the line compresses a folder of the user's digits: give it two binary 28x28 PNGs
+        write_binary_digits(workdir / "digits")
     rc = main(argv)
     err = capsys.readouterr().err
     assert rc == 0, f"{line}: {err}"
