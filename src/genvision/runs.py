@@ -38,7 +38,7 @@ def train_run(model_name: str, *, preset: str | None = None, name: str | None = 
         from genvision.train.resume import resume_run
 
         spec = resumed = resume_run(run_dir, model=model_name, model_config_cls=entry.config_cls, preset=preset,
-                                    overrides=overrides or {})
+                                    overrides=overrides or {}, hidden=entry.hidden_fields())
     d = spec.data
     kw = dict(data_dir=d.data_dir or None, seed=0, image_size=d.image_size or None, channels=d.channels or None)
     train_data = load_dataset(d.data, split="train", **kw)
@@ -60,8 +60,8 @@ def train_run(model_name: str, *, preset: str | None = None, name: str | None = 
         trainer.restore(resumed.checkpoint)
         changed = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in resumed.changed.items())
         if speak:
-            print(f"resumed from step {resumed.checkpoint.step} ({resumed.checkpoint_path}) with the run's stored "
-                  "config" + (f"; changed: {changed}" if changed else ""))
+            print(f"resumed from step {resumed.checkpoint.step} ({resumed.checkpoint_path}) with its stored config"
+                  + (f" ({changed})" if changed else ""))
     n_params = sum(p.numel() for p in model.parameters())
     if speak:
         print(f"training {model_name} (preset {spec.preset or '-'}, {n_params / 1e6:.2f}M params) on {d.data} "

@@ -63,6 +63,8 @@ def test_readme_line_runs(line, workdir, monkeypatch, capsys):
     if cmd == "train" and not any(a.startswith("--preset") for a in argv):
         argv = [cmd, argv[1], *TINY_TRAIN, *argv[2:]]
     argv += AFTER.get(cmd, [])
+    if "--resume" in argv:
+        argv.append("--steps=3")  # the line before trained this run for 2 steps: go one further
     if cmd in ("sample", "eval") and re.search(r"cfg|ddpm", argv[1]):
         argv.append("--steps=2")  # DDIM steps of a diffusion model
     if cmd == "compress":  # the line compresses a folder of the user's digits: give it two binary 28x28 PNGs

@@ -44,5 +44,8 @@ def test_token_dvae_schedule_steps_only_in_training_mode(monkeypatch):
     monkeypatch.setattr(token_grid, "gumbel_softmax",
                         lambda *a, tau, **k: (used.append(tau), real(*a, tau=tau, **k))[1])
     model.train()
-    taus = [model.loss(x)["tau"].item() for _ in range(3)]
+    taus = []
+    for _ in range(3):  # the trainer advances the schedule after each optimiser step (issue 15, bug 6)
+        taus.append(model.loss(x)["tau"].item())
+        model.on_optimizer_step()
     assert int(model.step) == 3 and taus == pytest.approx(used) and taus[0] == 1.0 and taus[0] > taus[1] > taus[2]

@@ -21,7 +21,7 @@ def tiny_model(config: dict):
 
     entry = get_entry(config["model"])
     torch.manual_seed(0)
-    return entry.build(from_dict(entry.config_cls, config["model_config"]), (1, 8, 8), 10)
+    return entry.make(from_dict(entry.config_cls, config["model_config"]), (1, 8, 8), 10)
 
 
 def write_tiny_run(run_dir: Path, *, steps=(1, 2, 3), model: str = "pixelcnn") -> list[Path]:

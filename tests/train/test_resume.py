@@ -31,7 +31,8 @@ def test_resume_reads_the_stored_config_and_applies_safe_flags(run, capsys):
     rc, out, err = _run(capsys, "train", "pixelcnn", "--resume=yes", "--name=r", "--steps=3", "--log_every=1",
                         *FAST)
     assert rc == 0, err
-    assert "resuming runs/r from step_00000002.safetensors with its stored config (steps 2 -> 3, log_every" in out
+    assert "resumed from step 2 (runs/r/checkpoints/step_00000002.safetensors) with its stored config (steps 2 -> 3, " \
+        "log_every" in out
     state = ckpt.load_checkpoint(ckpt.list_checkpoints(run)[-1])
     assert state.step == 3 and state.config["preset"] == "tiny" and state.config["data"]["data"] == "digits"
     assert state.config["model_config"]["hidden"] == 8 and state.config["train"]["steps"] == 3
@@ -77,5 +78,5 @@ def test_resume_falls_back_to_the_newest_valid_checkpoint(run, capsys):
     newest.write_bytes(newest.read_bytes()[:-1])
     rc, out, err = _run(capsys, "train", "pixelcnn", "--resume=1", "--name=r", "--steps=3", *FAST)
     assert rc == 0 and "warning: skipping checkpoint" in err and "step_00000002" in err
-    assert "from step_00000001.safetensors" in out
+    assert "resumed from step 1 (runs/r/checkpoints/step_00000001.safetensors)" in out
     assert ckpt.load_checkpoint(ckpt.list_checkpoints(run)[-1]).step == 3

@@ -42,7 +42,8 @@ class ResumedRun(NamedTuple):
 
 
 def resume_run(run_dir: str | Path, *, model: str, model_config_cls: type, preset: str | None,
-               overrides: Mapping[str, Any], warn: ckpt.Warn = ckpt.warn_stderr) -> ResumedRun:
+               overrides: Mapping[str, Any], warn: ckpt.Warn = ckpt.warn_stderr,
+               hidden: Mapping[str, frozenset[str]] | None = None) -> ResumedRun:
     """The stored run config of `run_dir` with the safe `overrides` (`--key=value` strings) applied.
 
     Errors: no run folder; no valid checkpoint; a run of another model; a preset or any unsafe flag that
@@ -72,7 +73,7 @@ def resume_run(run_dir: str | Path, *, model: str, model_config_cls: type, prese
         "train": from_dict(TrainConfig, stored.get("train", {}), where=f"{path}: train"),
         "data": from_dict(DataConfig, stored.get("data", {}), where=f"{path}: data"),
     }
-    new = apply_overrides(configs, overrides)
+    new = apply_overrides(configs, overrides, hidden=hidden)  # hidden: the entry's derived fields
     changed: dict[str, tuple[Any, Any]] = {}
     for name in configs:
         before, after = dataclasses.asdict(configs[name]), dataclasses.asdict(new[name])
