@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as safetensors_bytes
 from torch import Tensor
 
 from genvision.errors import GenvisionError
@@ -133,11 +133,9 @@ def save_checkpoint(path: Path, *, step: int, config: dict[str, Any], model: dic
     }
     metadata[HASH_KEY] = content_hash(tensors, metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _tmp_name(path)
-    save_file(tensors, str(tmp), metadata=metadata)
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # Serialise in memory and write through our own temp name: safetensors' save_file writes via a temp file
+    # of its own (".tmpXXXXXX", Rust's tempfile), which a kill mid-write would leave behind unrecognised.
+    atomic_write_bytes(path, safetensors_bytes(tensors, metadata=metadata))
     return path
 
 
