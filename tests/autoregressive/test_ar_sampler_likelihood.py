@@ -108,20 +108,3 @@ def test_completion_nll_counts_only_the_hidden_rows():
     assert nll.pixels == 6
     assert nll.originals == pytest.approx(float(per_pixel[:, 1:].mean()), rel=1e-6)
     assert nll.completions == pytest.approx(float(by_hand), rel=1e-6)
-
-
-@pytest.mark.parametrize("arch", ["pixelcnn", "gated"])
-def test_nll_of_the_top_rows_is_the_crop_of_the_full_pass(arch):
-    torch.manual_seed(0)
-    model = PixelCNNModel(PixelCNNConfig(arch=arch, image_size=6, hidden=8, layers=2, first_kernel=3,
-                                         num_classes=3, position_bias=True)).eval()
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name.endswith(("row_bias", "col_bias")):
-                p.normal_()
-    x = torch.where(torch.rand(4, 1, 6, 6) > 0.6, 1.0, -1.0)
-    labels = torch.tensor([0, 1, 2, 1])
-    with torch.no_grad():
-        per_pixel = -model.log_prob_pixels(x, labels)
-        for rows in (1, 3, 6):
-            torch.testing.assert_close(model.nll_top_rows(x, rows, labels=labels), per_pixel[:, :rows].sum((1, 2)))

@@ -213,19 +213,6 @@ class PixelCNNModel(nn.Module):
         """Exact -log p(x) in nats per image (B,), one forward pass. x: (B, C, H, W) in [-1, 1]."""
         return -self.log_prob(x, labels=labels)
 
-    def nll_top_rows(self, x: Tensor, rows: int, *, labels: Tensor | None = None) -> Tensor:
-        """-log p(top `rows` rows of x) in nats per image (B,): the network runs on the crop x[:, :, :rows] only
-        (no output looks down, so the crop's outputs are the full image's), costing rows / H of nll(x). Every
-        pixel term is >= 0 for these discrete distributions, so this is a lower bound on nll(x)."""
-        height = self.config.image_size
-        if not 1 <= rows <= height:
-            raise GenvisionError(f"PixelCNNModel.nll_top_rows: rows must be in [1, {height}], got {rows}")
-        v = self.values(x)[:, :, :rows]
-        labels, _ = self._conditions(labels, None, v.shape[0])
-        window = (slice(0, rows), slice(None))
-        params = self.net(self.to_input(v), labels=labels, window=window)
-        return -self.dist.log_prob(params, v).sum((1, 2))
-
     @property
     def null_label(self) -> int:
         """The label index of the unconditional model (exists when p_uncond > 0)."""

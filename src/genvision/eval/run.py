@@ -26,7 +26,9 @@ MODEL_SUITES = ("bpd", "baselines", "clustering", "reconstruction")
 @dataclass(frozen=True)
 class EvalOptions:
     """metrics: comma-separated (default: fid,kid,pr,accuracy for generators); n: samples / held-out images;
-    batch: sampling batch; classifier: the evaluation classifier (default: the data set's); out: eval.json path."""
+    batch: sampling batch; classifier: the evaluation classifier (default: the data set's); out: eval.json path;
+    marginal_images: images on which bpd's class marginal -log p(x) runs the model once per class (exact when >= n,
+    else estimated with its standard error)."""
 
     metrics: str = ""
     split: str = "val"
@@ -38,6 +40,7 @@ class EvalOptions:
     data_dir: str | None = None
     data: str | None = None
     out: str | None = None
+    marginal_images: int = option(1000, min=1)
 
     def metric_list(self) -> list[str] | None:
         metrics = [m.strip() for m in self.metrics.split(",") if m.strip()] or None
@@ -100,7 +103,8 @@ def _evaluate_model(target: str, opts: EvalOptions, metrics: list[str] | None,
                                                    what=f"sampling {config['model']}"))
         metrics = metrics or list(GENERATIVE_DEFAULT)
         if "bpd" in metrics:
-            result.update(suites.model_bits_per_dim(model, config, data=data, split=split, n=n, data_dir=data_dir))
+            result.update(suites.model_bits_per_dim(model, config, data=data, split=split, n=n, data_dir=data_dir,
+                                                             marginal_images=opts.marginal_images))
         if "baselines" in metrics:
             result.update(suites.binary_baselines(config, data=data, split=split, n=n, data_dir=data_dir))
         if "clustering" in metrics:
