@@ -12,7 +12,7 @@ from torch import Tensor
 
 from genvision.errors import GenvisionError
 from genvision.eval.scoring import eval_images, score_images
-from genvision.protocols import Clusterer, Likelihood, Tokenizer, num_labels
+from genvision.protocols import Clusterer, Likelihood, Tokenizer, TopRowsBound, num_labels
 
 
 def evaluate_classifier(model, *, data: str, split: str, data_dir: str | None) -> dict[str, Any]:
@@ -120,9 +120,9 @@ def model_bits_per_dim(model, config: dict[str, Any], *, data: str, split: str, 
     x = eval_images(config, data=data, split=split, n=n, data_dir=data_dir)
     device = next(model.parameters()).device
     # A class-conditional model reports -log p(x | y) with the true labels.
-    conditional = bool(getattr(model, "label_conditional_likelihood", num_labels(model) > 0))
-    labels = real.labels[: len(x)] if conditional else None
     num_classes = num_labels(model)
+    conditional = num_classes > 0
+    labels = real.labels[: len(x)] if conditional else None
 
     def nll_given(lab_all: Tensor | None) -> Tensor:
         parts = []
@@ -139,7 +139,7 @@ def model_bits_per_dim(model, config: dict[str, Any], *, data: str, split: str, 
         from genvision.eval.likelihood import class_marginal_nll
 
         bound = None
-        if hasattr(model, "nll_top_rows"):
+        if isinstance(model, TopRowsBound):
             rows = max(1, x.shape[-2] // 2)
             bound = lambda xb, lb: model.nll_top_rows(xb, rows, labels=lb)  # noqa: E731
         with torch.no_grad():
