@@ -85,6 +85,15 @@ def spec(name: str) -> PretrainedSpec:
     raise GenvisionError(f"no pretrained model {name!r}; available: {', '.join(s.name for s in CATALOG)}")
 
 
+def for_model(model: str) -> PretrainedSpec:
+    """The catalog's shipped model of a registered model name (the first, if several)."""
+    for s in CATALOG:
+        if s.model == model:
+            return s
+    kinds = ", ".join(sorted({s.model for s in CATALOG}))
+    raise GenvisionError(f"no pretrained {model!r} model; the catalog ships {kinds}")
+
+
 def is_pretrained(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(PREFIX)
 
