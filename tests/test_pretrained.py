@@ -12,14 +12,18 @@ from genvision.data import load_dataset
 from genvision.errors import GenvisionError
 from genvision.eval.run import evaluate_target
 from genvision.loading import load_model
+from genvision.protocols import ImageClassifier, NoisyClassifier, Sampler, Tokenizer, sample_grid
 
 SHIPPED = pretrained.shipped()
 FAST = {"ddpm": {"steps": 4}, "cfg": {"steps": 4, "guidance_weight": 3.0}}  # few DDIM steps: a quick check
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENVISION_CACHE", str(tmp_path / "cache"))  # never write into the package or ~
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory):
+    """Never write into the package or ~; the shipped classifier's reference statistics are computed once."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENVISION_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 def _real(n: int) -> torch.Tensor:
@@ -31,24 +35,25 @@ def test_shipped_model_loads_and_is_deterministic(name):
     model, config = load_model(f"pretrained:{name}")
     assert config["model"] == pretrained.spec(name).model
     c, h, w = config["image_shape"]
-    with torch.no_grad():
-        if config["model"] == "eval-classifier":
+    with torch.no_grad():  # by capability (genvision.protocols), as eval and the report dispatch
+        if isinstance(model, ImageClassifier):
             outs = [model(_real(3)) for _ in range(2)]
-            assert outs[0].shape == (3, 10)
-        elif config["model"] == "noisy-classifier":
+            assert outs[0].shape == (3, model.num_classes_out)
+        elif isinstance(model, NoisyClassifier):
             t = torch.tensor([0, 500, 999])
             outs = [model(_real(3), t) for _ in range(2)]
-            assert outs[0].shape == (3, 10)
-        elif not hasattr(model, "sample"):  # tokenizers: a round trip through the code map
-            outs = [model.decode_indices(model.encode_indices(_real(3))) for _ in range(2)]
-            assert outs[0].shape == (3, c, h, w) and outs[0].min() >= -1.5 and outs[0].max() <= 1.5
-        else:
-            labels = torch.tensor([3, 7]) if int(getattr(model, "num_classes", 0) or 0) else None
+            assert outs[0].shape == (3, model.num_classes_out)
+        elif isinstance(model, Sampler):
+            grid = sample_grid(model, 2)
             opts = FAST.get(config["model"], {})
-            outs = [model.sample(2, labels=labels, generator=torch.Generator().manual_seed(0), **opts)
+            outs = [model.sample(2, generator=torch.Generator().manual_seed(0), **grid.conditions, **opts)
                     for _ in range(2)]
             assert outs[0].shape == (2, c, h, w)
             assert outs[0].min() >= -1 and outs[0].max() <= 1 and torch.isfinite(outs[0]).all()
+        else:
+            assert isinstance(model, Tokenizer), config["model"]  # a round trip through the code map
+            outs = [model.decode_indices(model.encode_indices(_real(3))) for _ in range(2)]
+            assert outs[0].shape == (3, c, h, w) and outs[0].min() >= -1.5 and outs[0].max() <= 1.5
     assert torch.equal(outs[0], outs[1])
 
 
