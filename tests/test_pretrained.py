@@ -57,7 +57,15 @@ def test_shipped_model_loads_and_is_deterministic(name):
     assert torch.equal(outs[0], outs[1])
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+# pixelcnn-mnist's check (--metrics=bpd --n=50) now includes the exact class marginal -log p(x): 500 full and
+# 500 half passes of the PixelCNN, ~35 s on one thread. It runs with -m slow; by default the golden
+# conditional NLL of the same 50 images is checked (test_pixelcnn_check_conditional_nll, ~1 s), the marginal's
+# algorithm against a loop by tests/eval/test_class_marginal.py, and the eval path end to end by the README tour.
+SLOW_CHECKS = {"pixelcnn-mnist"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CHECKS else n
+                                  for n in SHIPPED])
 def test_metrics_json_matches_eval(name, tmp_path):
     info = pretrained.info(name)
     for key in ("command", "commit", "seed", "train_device", "parameters", "weights_bytes", "metrics", "curve"):
@@ -68,6 +76,20 @@ def test_metrics_json_matches_eval(name, tmp_path):
     assert stored, "the check evaluation measured nothing"
     for key, value in stored.items():
         assert result[key] == pytest.approx(value, rel=0.05, abs=0.02), key
+
+
+@pytest.mark.skipif("pixelcnn-mnist" not in SHIPPED, reason="pixelcnn-mnist is not shipped")
+def test_pixelcnn_check_conditional_nll():
+    """-log p(x | y) of the check's 50 held-out images (binarised as eval does) equals the stored figure."""
+    from genvision.eval.scoring import eval_images
+
+    stored = pretrained.info("pixelcnn-mnist")["check"]["metrics"]
+    model, config = load_model("pretrained:pixelcnn-mnist")
+    x = eval_images(config, data="mnist5k", split="val", n=stored["bpd_images"], data_dir=None)
+    labels = load_dataset("mnist5k", split="val").labels[: len(x)]
+    with torch.no_grad():
+        nll = model.nll(x, labels=labels)
+    assert float(nll.double().mean()) == pytest.approx(stored["nll_nats"], rel=1e-4)
 
 
 def test_shipped_weights_fit_the_budget():
