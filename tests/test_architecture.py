@@ -251,3 +251,39 @@ def test_no_attribute_probes_outside_protocols():
     found = [probe for module, path in _modules().items() if module != "genvision.protocols"
              for probe in attribute_probes(module, path.read_text())]
     assert not found, f"hasattr/getattr capability probes: {found}"
+
+
+def concrete_type_dispatch(module: str, source: str) -> list[str]:
+    """`isinstance(x, C)` where C is imported from another family's module (a model class, e.g. DiffusionModel
+    in the report): dispatch on a type outside its family, where a Protocol or the entry should decide."""
+    tree = ast.parse(source)
+    origin = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGE + "."):
+            for alias in node.names:
+                origin[alias.asname or alias.name] = node.module
+    family = module.split(".")[1] if module.count(".") else ""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance":
+            classes = node.args[1].elts if isinstance(node.args[1], ast.Tuple) else [node.args[1]]
+            for c in classes:
+                source_module = origin.get(c.id, "") if isinstance(c, ast.Name) else ""
+                parts = source_module.split(".")
+                if len(parts) > 2 and parts[1] in FAMILIES and parts[1] != family:
+                    found.append(f"{module}:{node.lineno} isinstance(..., {c.id})")
+    return found
+
+
+def test_the_type_checker_flags_a_model_class_outside_its_family():
+    snippet = "from genvision.diffusion.model import DiffusionModel\nok = isinstance(m, DiffusionModel)"
+    assert concrete_type_dispatch("genvision.report.diffusion", snippet) == [
+        "genvision.report.diffusion:2 isinstance(..., DiffusionModel)"]
+    assert concrete_type_dispatch("genvision.diffusion.sweep", snippet) == []
+    protocol = "from genvision.protocols import NoisyClassifier\nok = isinstance(m, NoisyClassifier)"
+    assert concrete_type_dispatch("genvision.lab.guidance", protocol) == []
+
+
+def test_no_dispatch_on_a_model_class_outside_its_family():
+    found = [hit for module, path in _modules().items() for hit in concrete_type_dispatch(module, path.read_text())]
+    assert not found, f"isinstance on another family's class (use genvision.protocols): {found}"
