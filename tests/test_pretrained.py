@@ -12,14 +12,18 @@ from genvision.data import load_dataset
 from genvision.errors import GenvisionError
 from genvision.eval.run import evaluate_target
 from genvision.loading import load_model
+from genvision.protocols import ImageClassifier, NoisyClassifier, Sampler, Tokenizer, sample_grid
 
 SHIPPED = pretrained.shipped()
 FAST = {"ddpm": {"steps": 4}, "cfg": {"steps": 4, "guidance_weight": 3.0}}  # few DDIM steps: a quick check
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("GENVISION_CACHE", str(tmp_path / "cache"))  # never write into the package or ~
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory):
+    """Never write into the package or ~; the shipped classifier's reference statistics are computed once."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GENVISION_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 def _real(n: int) -> torch.Tensor:
@@ -31,28 +35,37 @@ def test_shipped_model_loads_and_is_deterministic(name):
     model, config = load_model(f"pretrained:{name}")
     assert config["model"] == pretrained.spec(name).model
     c, h, w = config["image_shape"]
-    with torch.no_grad():
-        if config["model"] == "eval-classifier":
+    with torch.no_grad():  # by capability (genvision.protocols), as eval and the report dispatch
+        if isinstance(model, ImageClassifier):
             outs = [model(_real(3)) for _ in range(2)]
-            assert outs[0].shape == (3, 10)
-        elif config["model"] == "noisy-classifier":
+            assert outs[0].shape == (3, model.num_classes_out)
+        elif isinstance(model, NoisyClassifier):
             t = torch.tensor([0, 500, 999])
             outs = [model(_real(3), t) for _ in range(2)]
-            assert outs[0].shape == (3, 10)
-        elif not hasattr(model, "sample"):  # tokenizers: a round trip through the code map
-            outs = [model.decode_indices(model.encode_indices(_real(3))) for _ in range(2)]
-            assert outs[0].shape == (3, c, h, w) and outs[0].min() >= -1.5 and outs[0].max() <= 1.5
-        else:
-            labels = torch.tensor([3, 7]) if int(getattr(model, "num_classes", 0) or 0) else None
+            assert outs[0].shape == (3, model.num_classes_out)
+        elif isinstance(model, Sampler):
+            grid = sample_grid(model, 2)
             opts = FAST.get(config["model"], {})
-            outs = [model.sample(2, labels=labels, generator=torch.Generator().manual_seed(0), **opts)
+            outs = [model.sample(2, generator=torch.Generator().manual_seed(0), **grid.conditions, **opts)
                     for _ in range(2)]
             assert outs[0].shape == (2, c, h, w)
             assert outs[0].min() >= -1 and outs[0].max() <= 1 and torch.isfinite(outs[0]).all()
+        else:
+            assert isinstance(model, Tokenizer), config["model"]  # a round trip through the code map
+            outs = [model.decode_indices(model.encode_indices(_real(3))) for _ in range(2)]
+            assert outs[0].shape == (3, c, h, w) and outs[0].min() >= -1.5 and outs[0].max() <= 1.5
     assert torch.equal(outs[0], outs[1])
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+# pixelcnn-mnist's check (--metrics=bpd --n=50) now includes the exact class marginal -log p(x): 500 full and
+# 500 half passes of the PixelCNN, ~35 s on one thread. It runs with -m slow; by default the golden
+# conditional NLL of the same 50 images is checked (test_pixelcnn_check_conditional_nll, ~1 s), the marginal's
+# algorithm against a loop by tests/eval/test_class_marginal.py, and the eval path end to end by the README tour.
+SLOW_CHECKS = {"pixelcnn-mnist"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_CHECKS else n
+                                  for n in SHIPPED])
 def test_metrics_json_matches_eval(name, tmp_path):
     info = pretrained.info(name)
     for key in ("command", "commit", "seed", "train_device", "parameters", "weights_bytes", "metrics", "curve"):
@@ -63,6 +76,20 @@ def test_metrics_json_matches_eval(name, tmp_path):
     assert stored, "the check evaluation measured nothing"
     for key, value in stored.items():
         assert result[key] == pytest.approx(value, rel=0.05, abs=0.02), key
+
+
+@pytest.mark.skipif("pixelcnn-mnist" not in SHIPPED, reason="pixelcnn-mnist is not shipped")
+def test_pixelcnn_check_conditional_nll():
+    """-log p(x | y) of the check's 50 held-out images (binarised as eval does) equals the stored figure."""
+    from genvision.eval.scoring import eval_images
+
+    stored = pretrained.info("pixelcnn-mnist")["check"]["metrics"]
+    model, config = load_model("pretrained:pixelcnn-mnist")
+    x = eval_images(config, data="mnist5k", split="val", n=stored["bpd_images"], data_dir=None)
+    labels = load_dataset("mnist5k", split="val").labels[: len(x)]
+    with torch.no_grad():
+        nll = model.nll(x, labels=labels)
+    assert float(nll.double().mean()) == pytest.approx(stored["nll_nats"], rel=1e-4)
 
 
 def test_shipped_weights_fit_the_budget():

@@ -70,7 +70,7 @@ def cmd_sample(args: list[str]) -> int:
 
     from genvision.loading import load_model, load_sample_requirements
     from genvision.models import get_entry
-    from genvision.protocols import Sampler, labels_for, num_labels
+    from genvision.protocols import SampleGrid, Sampler, num_labels, sample_grid
     from genvision.viz.grid import save_grid, save_images_npz
 
     target, rest = _target(args, "genvision sample RUN --n N --out FILE.png|FILE.npz")
@@ -89,17 +89,16 @@ def cmd_sample(args: list[str]) -> int:
     if opts.label is not None:
         if num_classes > 0 and not 0 <= opts.label < num_classes:
             raise GenvisionError(f"--label {opts.label} is out of range: the model has classes 0..{num_classes - 1}")
-        labels = torch.full((n,), opts.label, dtype=torch.long, device=opts.device)
+        grid = SampleGrid({"labels": torch.full((n,), opts.label, dtype=torch.long, device=opts.device)}, 0, "")
     else:
-        labels = labels_for(model, n, device=opts.device)
+        grid = sample_grid(model, n, device=opts.device)  # one column per class (or mixture component)
     gen = torch.Generator(device=opts.device).manual_seed(opts.seed)
     with torch.no_grad():
-        images = model.sample(n, labels=labels, generator=gen, **kwargs)
+        images = model.sample(n, generator=gen, **grid.conditions, **kwargs)
     if opts.out.endswith(".npz"):
-        path = save_images_npz(images, opts.out, labels=labels if opts.label is not None else None)
+        path = save_images_npz(images, opts.out, labels=grid.conditions["labels"] if opts.label is not None else None)
     else:
-        nrow = num_classes if (labels is not None and opts.label is None) else int(max(1, round(n ** 0.5)))
-        path = save_grid(images, opts.out, nrow=nrow)
+        path = save_grid(images, opts.out, nrow=grid.columns or int(max(1, round(n ** 0.5))))
     print(f"wrote {n} samples to {path}")
     return 0
 
@@ -262,7 +261,7 @@ def cmd_complete(args: list[str]) -> int:
     from genvision.data import load_dataset
     from genvision.eval.scoring import eval_images
     from genvision.loading import load_model
-    from genvision.protocols import Completer, num_labels
+    from genvision.protocols import Completer, PixelLikelihood, num_labels
     from genvision.viz.grid import save_grid
 
     target, rest = _target(args, "genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=F.png]")
@@ -278,7 +277,7 @@ def cmd_complete(args: list[str]) -> int:
     done = complete_images(model, x, labels=labels, observed_rows=opts.rows, n_samples=opts.samples, seed=opts.seed)
     path = save_grid(completion_grid(x, done, observed_rows=opts.rows), out, nrow=opts.samples + 2, scale=2)
     print(f"completion grid (occluded | {opts.samples} completions | original): {path}")
-    if hasattr(model, "log_prob_pixels"):
+    if isinstance(model, PixelLikelihood):
         nll = completion_nll(model, x, done, labels=labels, observed_rows=opts.rows)
         print(f"NLL per completed pixel ({nll.pixels} per image): completions {nll.completions:.4f} nats, "
               f"the originals' hidden rows {nll.originals:.4f} nats")

@@ -4,6 +4,10 @@ A run config may carry `requires: {field: run config of the dependency}` (writte
 prior rebuilds its frozen first stage from its own file; the first stage's weights travel in the prior's
 state dict. Configs written before that (the shipped priors among them) name the first stage by path only:
 its config is then read from that checkpoint, and its weights still come from the prior's file.
+
+Targets are resolved here, not in train/: a checkpoint file or run folder (train/checkpoint.py, which knows
+only files) or a shipped model, pretrained:NAME (genvision.pretrained), so the training layer never imports
+the catalog of shipped models.
 """
 
 from __future__ import annotations
@@ -14,14 +18,32 @@ from typing import Any
 
 from torch import nn
 
+from genvision import pretrained
 from genvision.config import from_dict
 from genvision.data.config import DataConfig
 from genvision.entry import ModelEntry
 from genvision.errors import GenvisionError
 from genvision.models import get_entry
-from genvision.train.checkpoint import load_checkpoint, load_target, resolve_checkpoint
+from genvision.train.checkpoint import Checkpoint, load_checkpoint, load_target, resolve_checkpoint
 from genvision.train.integrity import match_state_dict
 from genvision.train.run_config import check_run_config
+
+
+def resolve_target(target: str | Path) -> Path:
+    """The checkpoint file a target names: a shipped model (pretrained:NAME, its recorded hash checked), a
+    checkpoint file, or the newest checkpoint of a run folder."""
+    if pretrained.is_pretrained(target):
+        return pretrained.resolve(str(target))
+    return resolve_checkpoint(target)
+
+
+def read_target(target: str | Path) -> tuple[Path, Checkpoint]:
+    """(file, verified checkpoint) of a target: a shipped model, a file as named, or the newest *valid*
+    checkpoint of a run folder (train/checkpoint.py's load_target: newer broken ones skipped with a warning)."""
+    if pretrained.is_pretrained(target):
+        path = resolve_target(target)
+        return path, load_checkpoint(path)
+    return load_target(target)
 
 
 def _data_config(config: Mapping[str, Any]) -> DataConfig:
@@ -49,7 +71,7 @@ def dependency_configs(entry: ModelEntry, config: Mapping[str, Any]) -> dict[str
         path = config["model_config"].get(key, "")  # an old config: the first stage named by path only
         if not path:
             raise GenvisionError(f"{entry.name}: its config neither embeds nor names its {key!r} model")
-        out[key] = dict(load_checkpoint(resolve_checkpoint(path)).config)
+        out[key] = dict(load_checkpoint(resolve_target(path)).config)
     return out
 
 
@@ -72,7 +94,7 @@ def load_model(target: str | Path, *, use_ema: bool = True, device: str = "cpu",
                expect: str | None = None) -> tuple[nn.Module, dict]:
     """A model ready to sample from a checkpoint file, a run folder (its newest checkpoint) or pretrained:NAME.
     expect: the model name it must be (a one-line error otherwise)."""
-    path, state = load_target(target)  # hash-checked; a run folder falls back to its newest valid checkpoint
+    path, state = read_target(target)  # hash-checked; a run folder falls back to its newest valid checkpoint
     if expect is not None and state.config.get("model") != expect:
         raise GenvisionError(f"{target} is a {state.config.get('model')!r} model, expected a {expect!r}")
     model = build_from_config(state.config, where=str(path))

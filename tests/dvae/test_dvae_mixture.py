@@ -116,20 +116,37 @@ def test_sample_cluster_and_errors():
     model = _model().eval()
     g = torch.Generator().manual_seed(0)
     comps = torch.tensor([0, 1, 2, 2])
-    x = model.sample(4, labels=comps, generator=g)
+    x = model.sample(4, components=comps, generator=g)
     assert x.shape == (4, *SHAPE) and set(x.unique().tolist()) <= {-1.0, 1.0}
-    assert torch.equal(x, model.sample(4, labels=comps, generator=torch.Generator().manual_seed(0)))
-    mean = model.sample(4, labels=comps, mean=True)
+    assert torch.equal(x, model.sample(4, components=comps, generator=torch.Generator().manual_seed(0)))
+    mean = model.sample(4, components=comps, mean=True)
     torch.testing.assert_close(mean, 2 * torch.sigmoid(model.decode(F.one_hot(comps, 3).float())) - 1)
     assert model.sample(6, generator=g).shape == (6, *SHAPE)
-    assert model.num_classes == model.num_components == 3
+    assert model.sample(6, labels=None, generator=g).shape == (6, *SHAPE)  # the Sampler signature
     assert torch.equal(model.cluster(_images()), model.posterior_logits(_images()).argmax(1))
-    with pytest.raises(GenvisionError, match="component indices"):
-        model.sample(2, labels=torch.tensor([0, 3]))
+    with pytest.raises(GenvisionError, match=r"components must be \(2,\) indices in \[0, 3\)"):
+        model.sample(2, components=torch.tensor([0, 3]))
+    with pytest.raises(GenvisionError, match="takes no class labels"):
+        model.sample(2, labels=torch.tensor([0, 1]))
     with pytest.raises(GenvisionError, match="images must be"):
         model.loss({"image": torch.zeros(2, 1, 5, 5)})
     with pytest.raises(GenvisionError, match="estimator"):
         MixtureDVAEConfig(estimator="reinforce")
+
+
+def test_components_are_a_capability_not_classes():
+    """The mixture is a MixtureSampler (components, p(k)) and a Clusterer, not a class-conditional Sampler: grids
+    lay out one column per component, evaluation draws no class labels for it, and its likelihood is p(x)."""
+    from genvision.protocols import Clusterer, Likelihood, MixtureSampler, Sampler, labels_for, num_labels, sample_grid
+
+    model = _model().eval()
+    assert isinstance(model, MixtureSampler) and isinstance(model, Clusterer) and isinstance(model, Likelihood)
+    assert isinstance(model, Sampler) and model.num_classes == 0 == num_labels(model)
+    assert labels_for(model, 5) is None
+    grid = sample_grid(model, 7)
+    assert grid.columns == model.num_components == 3 and grid.per == "mixture component"
+    assert grid.conditions.keys() == {"components"} and grid.conditions["components"].tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert model.sample(7, **grid.conditions).shape == (7, *SHAPE)
 
 
 def test_conv_network_shapes():

@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from genvision.autoregressive.model import PixelCNNConfig, PixelCNNModel, SampleMethod
 from genvision.errors import GenvisionError
+from genvision.protocols import ReconstructionLikelihood
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class CodeMapPrior(nn.Module):
     def nll(self, x: Tensor, *, labels: Tensor | None = None) -> Tensor:
         """Negative ELBO in nats per image (B,) with the learned prior: -log p(x | z) - log p_prior(z), z the
         one-hot (deterministic) encoding, so q(z | x) has zero entropy. Needs tokenizer.reconstruction_nll."""
-        if not hasattr(self.tokenizer, "reconstruction_nll"):
+        if not isinstance(self.tokenizer, ReconstructionLikelihood):
             raise GenvisionError(f"{type(self.tokenizer).__name__} has no reconstruction likelihood")
         indices = self.encode(x)
         prior = -self.pixelcnn.log_prob({"indices": indices}, labels=labels)

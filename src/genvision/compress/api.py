@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from genvision.compress import codes, patch, pixels
 from genvision.compress.container import Container, weights_digest
 from genvision.errors import GenvisionError
+from genvision.protocols import PixelCoder
 
 PATCH_VQ = "patch-vq"
 
@@ -46,7 +47,7 @@ def load_coding_model(target: str) -> nn.Module:
 
 
 def _codec(model: nn.Module) -> str:
-    if hasattr(model, "fill_with"):
+    if isinstance(model, PixelCoder):
         return "pixelcnn"
     try:
         codes.parts(model)
@@ -103,7 +104,7 @@ def decompress(container: Container, *, model_path: str | None = None, model: nn
             if weights_digest(model) != header["weights"]:
                 raise GenvisionError(f"this file was compressed with {header['model']} (weights sha256 "
                                      f"{header['weights'][:12]}...); {target} has other weights")
-            if codec == "pixelcnn" and hasattr(model, "fill_with"):
+            if codec == "pixelcnn" and isinstance(model, PixelCoder):
                 images, labels = pixels.decode(model, header, payload)
             elif codec == "codes":
                 images, labels = codes.decode(model, header, payload)

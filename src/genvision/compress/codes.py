@@ -16,22 +16,22 @@ from genvision.compress.coder import Decoder, Encoder
 from genvision.compress.container import content_digest
 from genvision.data.dataset import to_uint8
 from genvision.errors import GenvisionError
+from genvision.protocols import CodeMapModel, Tokenizer
 
 PRIORS = ("learned", "uniform")
 
 
 def parts(model: nn.Module) -> tuple[nn.Module, nn.Module | None]:
     """(tokenizer, PixelCNN prior over its codes or None) of a prior model (CodeMapPrior) or a tokenizer."""
-    if hasattr(model, "tokenizer") and hasattr(model, "pixelcnn"):
+    if isinstance(model, CodeMapModel):
         return model.tokenizer, model.pixelcnn
-    if hasattr(model, "encode_indices") and hasattr(model, "decode_indices"):
+    if isinstance(model, Tokenizer):
         return model, None
     raise GenvisionError(f"{type(model).__name__} neither tokenizes images nor models code maps")
 
 
-def num_codes(tokenizer: nn.Module) -> int:
-    k = getattr(tokenizer, "num_codes", None)
-    return int(k if k is not None else tokenizer.config.num_codes)
+def num_codes(tokenizer: Tokenizer) -> int:
+    return int(tokenizer.num_codes)
 
 
 def encode_maps(model: nn.Module, images: Tensor) -> Tensor:

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from genvision.protocols import by_row
 from genvision.viz.grid import save_grid
 
 
@@ -29,7 +30,7 @@ def guidance_sweep(model, *, values: Sequence[float], option: str, n_per_class: 
     and score them: evaluation-classifier accuracy, Frechet distance, precision and recall."""
     from genvision.eval.scoring import score_images
 
-    labels = torch.arange(num_classes).repeat_interleave(n_per_class)
+    labels = by_row(num_classes, n_per_class)
     rows = []
     for v in values:
         images = _sample(model, labels, seed=seed, batch=batch, **{option: v}, **sample_options)

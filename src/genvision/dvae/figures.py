@@ -7,33 +7,30 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from genvision.errors import GenvisionError
 from genvision.eval.clustering import (
     cluster_accuracy,
     hungarian_accuracy,
     majority_vote_accuracy,
     normalized_mutual_info,
 )
+from genvision.protocols import MixtureSampler, by_row
 
 
 @torch.no_grad()
-def component_rows(model: nn.Module, path: str | Path, *, per_row: int = 10,
+def component_rows(model: MixtureSampler, path: str | Path, *, per_row: int = 10,
                    generator: torch.Generator | None = None, mean: bool = False, scale: int = 2) -> Path:
-    """Write a PNG with one row per component k holding `per_row` draws x ~ p(x | k) (Rolfe 2017, Fig. 5).
-
-    model: has `num_components` and `sample(n, labels=component indices, generator, mean)`. Rows are
-    labelled with the component index and the prior weight p(k) when the model exposes `log_prior()`.
-    """
+    """Write a PNG with one row per component k holding `per_row` draws x ~ p(x | k) (Rolfe 2017, Fig. 5),
+    each row labelled with k and its prior weight p(k). model: a MixtureSampler (the mixture dVAE)."""
     from genvision.viz.grid import save_grid
 
+    if not isinstance(model, MixtureSampler):
+        raise GenvisionError(f"{type(model).__name__} is not a mixture with components to draw from")
     k = model.num_components
     device = next(model.parameters()).device
-    comps = torch.arange(k, device=device).repeat_interleave(per_row)
-    images = model.sample(k * per_row, labels=comps, generator=generator, mean=mean)
-    if hasattr(model, "log_prior"):
-        weights = model.log_prior().exp().tolist()
-        row_labels = [f"{i}: {p:.2f}" for i, p in enumerate(weights)]
-    else:
-        row_labels = [str(i) for i in range(k)]
+    images = model.sample(k * per_row, components=by_row(k, per_row, device=device), generator=generator,
+                          mean=mean)
+    row_labels = [f"{i}: {p:.2f}" for i, p in enumerate(model.log_prior().exp().tolist())]
     return save_grid(images.cpu(), path, nrow=per_row, scale=scale, row_labels=row_labels)
 
 

@@ -140,9 +140,12 @@ def usage_divergence(q_logits: Tensor) -> Tensor:
 class MixtureDVAE(nn.Module):
     """The categorical-latent VAE on binary images x: (B, C, H, W) in {-1, 1} (pixels > 0 count as 1).
 
-    `num_classes` is K (not the data's classes): the trainer then draws labels = component indices and
-    lays its sample grid out one column per component. The model never reads batch["label"].
+    Unsupervised: it never reads batch["label"], and takes no class labels (num_classes = 0). It is a
+    MixtureSampler (protocols.py): `sample(n, components=...)` draws from chosen components, so sample grids
+    lay out one column per component; a Clusterer (argmax q(k | x)); and a Likelihood of p(x).
     """
+
+    num_classes = 0  # not class-conditional: components are the model's own latent, not the data's classes
 
     def __init__(self, config: MixtureDVAEConfig, image_shape: tuple[int, int, int], num_classes: int = 0) -> None:
         super().__init__()
@@ -195,14 +198,6 @@ class MixtureDVAE(nn.Module):
     # ---- pieces ---------------------------------------------------------------------------------
     @property
     def num_components(self) -> int:
-        return self.config.components
-
-    # Its likelihood never uses class labels (sample()'s "labels" are component indices): eval reports p(x).
-    label_conditional_likelihood = False
-
-    @property
-    def num_classes(self) -> int:
-        """K: sample(labels=...) takes component indices, so grids get one column per component."""
         return self.config.components
 
     def tau(self) -> float:
@@ -345,21 +340,25 @@ class MixtureDVAE(nn.Module):
         return importance_weighted_nll(torch.stack(log_w))
 
     @torch.no_grad()
-    def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
-               mean: bool = False) -> Tensor:
+    def sample(self, n: int, *, components: Tensor | None = None, generator: torch.Generator | None = None,
+               mean: bool = False, labels: Tensor | None = None) -> Tensor:
         """n images (n, C, H, W) in {-1, 1} (mean=True: 2 p(x_d = 1) - 1 in [-1, 1]).
 
-        labels: (n,) COMPONENT indices in [0, K) to draw x ~ p(x | k); None draws k ~ p(k).
+        components: (n,) indices in [0, K) to draw x ~ p(x | k); None draws k ~ p(k).
+        labels: must be None (the Sampler signature): the mixture is not class-conditional.
         """
         k = self.config.components
         device = self.prior_logits.device
-        if labels is None:
+        if labels is not None:
+            raise GenvisionError("the mixture dVAE takes no class labels (its components are learned without "
+                                 "them): draw from chosen components with components=...")
+        if components is None:
             comp = torch.multinomial(self.log_prior().exp(), n, replacement=True, generator=generator)
         else:
-            if labels.shape != (n,) or labels.min() < 0 or labels.max() >= k:
-                raise GenvisionError(f"MixtureDVAE.sample: labels must be ({n},) component indices in [0, {k}), "
-                                     f"got shape {tuple(labels.shape)}")
-            comp = labels.to(device).long()
+            if components.shape != (n,) or components.min() < 0 or components.max() >= k:
+                raise GenvisionError(f"MixtureDVAE.sample: components must be ({n},) indices in [0, {k}), "
+                                     f"got shape {tuple(components.shape)}")
+            comp = components.to(device).long()
         z = F.one_hot(comp, k).float()
         s = None
         if self.style is not None:

@@ -11,10 +11,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from genvision import pretrained
 from genvision.data import load_dataset
 from genvision.errors import GenvisionError
 from genvision.eval.frechet import FeatureStats, gaussian_stats
-from genvision.train.checkpoint import resolve_checkpoint
 
 
 class ClassifierOutputs(NamedTuple):
@@ -24,8 +24,6 @@ class ClassifierOutputs(NamedTuple):
 
 def default_classifier_path(data: str) -> Path | str:
     """runs/eval-classifier-DATA if it was trained here, else the shipped classifier for mnist5k."""
-    from genvision import pretrained
-
     local = Path("runs") / f"eval-classifier-{data}"
     if not local.exists() and data == "mnist5k" and "eval-classifier-mnist" in pretrained.shipped():
         return "pretrained:eval-classifier-mnist"
@@ -35,19 +33,15 @@ def default_classifier_path(data: str) -> Path | str:
 def load_classifier(target: str | Path | None, *, data: str = "mnist5k"):
     """The evaluation classifier of a run folder / checkpoint / pretrained:NAME (default: runs/eval-classifier-DATA,
     or the shipped one when that was never trained)."""
-    from genvision import pretrained
-    from genvision.loading import load_model
+    from genvision.loading import load_model, resolve_target
 
     path = target or default_classifier_path(data)
-    if pretrained.is_pretrained(path):
-        path = pretrained.resolve(str(path))
-    path = Path(path)
-    if not path.exists():
+    if not (pretrained.is_pretrained(path) or Path(path).exists()):
         raise GenvisionError(
             f"no evaluation classifier at {path}: train one with `genvision train eval-classifier "
             f"--data={data} --name=eval-classifier-{data}` or pass --classifier=PATH")
     model, _ = load_model(path, expect="eval-classifier")
-    return model, resolve_checkpoint(path)
+    return model, resolve_target(path)
 
 
 @torch.no_grad()
@@ -65,9 +59,7 @@ def classify(classifier, images: Tensor, *, batch_size: int = 500) -> Classifier
 def refstats_dir(classifier_ckpt: Path) -> Path:
     """Beside the classifier's run folder; for a shipped classifier (read-only package) the user cache,
     $GENVISION_CACHE or ~/.cache/genvision."""
-    from genvision.pretrained import WEIGHTS_DIR
-
-    if classifier_ckpt.resolve().parent == WEIGHTS_DIR.resolve():
+    if classifier_ckpt.resolve().parent == pretrained.WEIGHTS_DIR.resolve():
         return Path(os.environ.get("GENVISION_CACHE", Path.home() / ".cache" / "genvision")) / "refstats"
     return classifier_ckpt.parent.parent / "refstats"
 

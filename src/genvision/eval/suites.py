@@ -124,9 +124,9 @@ def model_bits_per_dim(model, config: dict[str, Any], *, data: str, split: str, 
     x = eval_images(config, data=data, split=split, n=n, data_dir=data_dir)
     device = next(model.parameters()).device
     # A class-conditional model reports -log p(x | y) with the true labels.
-    conditional = bool(getattr(model, "label_conditional_likelihood", num_labels(model) > 0))
-    labels = real.labels[: len(x)] if conditional else None
     num_classes = num_labels(model)
+    conditional = num_classes > 0
+    labels = real.labels[: len(x)] if conditional else None
 
     extra: dict[str, Any] = {}
     with torch.no_grad():

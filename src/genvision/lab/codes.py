@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from genvision.errors import GenvisionError
 from genvision.lab.images import check_label, show_grid
+from genvision.protocols import num_labels
 from genvision.quantize.patch_vq import PatchCodebook, decode, encode, fit_patch_codebook
 
 CELL = 40  # pixels per code-map cell on the page: a click at (x, y) is cell (y // CELL, x // CELL)
@@ -93,8 +94,8 @@ def view_codes(vqvae: nn.Module, codes: Tensor, *, highlight: tuple[int, int] | 
 def prior_samples(prior: nn.Module, *, label: int, n: int = 8, seed: int = 0) -> np.ndarray:
     """n samples of a class from the PixelCNN prior over code maps, decoded: upscaled uint8 grid."""
     labels = None
-    if getattr(prior, "num_classes", 0):
-        labels = torch.full((n,), check_label(label, prior.num_classes), dtype=torch.long)
+    if num_labels(prior):
+        labels = torch.full((n,), check_label(label, num_labels(prior)), dtype=torch.long)
     return show_grid(prior.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed)), nrow=min(n, 8))
 
 

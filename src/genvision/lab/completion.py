@@ -13,17 +13,18 @@ from torch import Tensor, nn
 from genvision.errors import GenvisionError
 from genvision.lab.figures import figure_to_array
 from genvision.lab.images import check_label, show_grid
+from genvision.protocols import num_labels
 from genvision.viz.plots import pyplot
 
 
 def model_labels(model: nn.Module, label: int | None, n: int) -> Tensor | None:
     """(n,) labels for a class-conditional PixelCNN: the class, or its null label (the unconditional model
     learnt by label dropout) when label is None; None for an unconditional model."""
-    num_classes = int(getattr(model, "num_classes", 0) or 0)
+    num_classes = num_labels(model)
     if num_classes == 0:
         return None
     if label is None:
-        if not hasattr(model, "null_label"):
+        if model.config.p_uncond <= 0:  # no unconditional model was learnt by label dropout
             raise GenvisionError("this PixelCNN needs a class: pick one")
         return torch.full((n,), model.null_label, dtype=torch.long)
     return torch.full((n,), check_label(label, num_classes), dtype=torch.long)

@@ -15,6 +15,7 @@ from genvision.errors import GenvisionError
 from genvision.lab.figures import figure_to_array
 from genvision.lab.images import check_label, show_grid
 from genvision.nn.classifier_free import classifier_free_mix
+from genvision.protocols import NoisyClassifier, num_labels
 from genvision.viz.plots import pyplot
 
 Progress = Callable[[float, str], None]  # (fraction done in [0, 1], what) -> None
@@ -76,9 +77,9 @@ def cfg_tab(model: nn.Module, *, label: int, lam: float, steps: int = 12, seed: 
     model: a class-conditional DiffusionModel trained with label dropout; lam >= 0 in the lecture's convention
     (converted by lambda_to_weight). The n samples start from x_T ~ N(0, I) drawn from `seed` (as
     model.sample would), the lambda row from sample 0's x_T; all of them run as one batch."""
-    if not getattr(model, "num_classes", 0):
+    if not num_labels(model):
         raise GenvisionError("classifier-free guidance needs a class-conditional model")
-    label = check_label(label, model.num_classes)
+    label = check_label(label, num_labels(model))
     if lam < 0:
         raise GenvisionError(f"λ must be >= 0, got {lam}")
     states: list[tuple[Tensor, Tensor]] = []
@@ -116,8 +117,9 @@ def classifier_guidance_tab(model: nn.Module, classifier: nn.Module, *, label: i
     """Samples of the unconditional DDPM guided towards `label` by the noisy classifier with scale s (ADM-G:
     Algorithm 2 for DDIM, Algorithm 1 for ancestral DDPM over all T steps), and the classifier's p(y | x_t, t)
     on the states the sampler visits."""
-    num_classes = int(getattr(classifier, "num_classes_out", 10))
-    label = check_label(label, num_classes)
+    if not isinstance(classifier, NoisyClassifier):
+        raise GenvisionError(f"{type(classifier).__name__} is not a noise-aware classifier p(y | x_t, t)")
+    label = check_label(label, classifier.num_classes_out)
     if sampler not in ("ddim", "ddpm"):
         raise GenvisionError(f"sampler must be ddim or ddpm, got {sampler!r}")
     total = steps if sampler == "ddim" else model.schedule.num_timesteps

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from genvision.lab.figures import figure_to_array
 from genvision.lab.images import show_grid
+from genvision.protocols import MixtureSampler, by_row
 from genvision.viz.plots import pyplot
 
 
@@ -21,12 +22,13 @@ class ComponentRows(NamedTuple):
 
 
 @torch.no_grad()
-def component_rows(model: nn.Module, *, per_row: int = 8, seed: int = 0, mean: bool = True) -> ComponentRows:
+def component_rows(model: MixtureSampler, *, per_row: int = 8, seed: int = 0, mean: bool = True
+                   ) -> ComponentRows:
     """Row k holds per_row draws x ~ p(x | k) (mean=True: the Bernoulli means, so the style latent shows
-    without pixel noise). model: has num_components, log_prior() and sample(n, labels=components, ...)."""
+    without pixel noise). model: a MixtureSampler (the mixture dVAE)."""
     k = model.num_components
-    comps = torch.arange(k).repeat_interleave(per_row)
-    images = model.sample(k * per_row, labels=comps, generator=torch.Generator().manual_seed(seed), mean=mean)
+    images = model.sample(k * per_row, components=by_row(k, per_row),
+                          generator=torch.Generator().manual_seed(seed), mean=mean)
     prior = model.log_prior().exp()
     text = "rows k = 0.." + str(k - 1) + ", prior p(k): " + ", ".join(f"{float(p):.2f}" for p in prior)
     return ComponentRows(show_grid(images, nrow=per_row, scale=3), text, prior)

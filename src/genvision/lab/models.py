@@ -9,18 +9,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from genvision import pretrained
 from genvision.errors import GenvisionError
 
-# role (the registry's model name) -> the shipped model that fills it unless a run is given
-DEFAULTS: dict[str, str] = {
-    "cfg": "pretrained:cfg-mnist",
-    "ddpm": "pretrained:ddpm-mnist",
-    "noisy-classifier": "pretrained:noisy-classifier-mnist",
-    "pixelcnn": "pretrained:pixelcnn-mnist",
-    "vqvae": "pretrained:vqvae-mnist",
-    "vqvae-prior": "pretrained:vqvae-prior-mnist",
-    "dvae-mixture": "pretrained:dvae-mixture-mnist",
-}
+# The registered models the tabs use (roles): a run given on the command line fills the role of its model.
+ROLES = ("cfg", "ddpm", "noisy-classifier", "pixelcnn", "vqvae", "vqvae-prior", "dvae-mixture")
+# role -> the shipped model of that kind (the pretrained catalog says which), unless a run is given
+DEFAULTS: dict[str, str] = {role: pretrained.PREFIX + pretrained.for_model(role).name for role in ROLES}
 
 
 class LabModels:

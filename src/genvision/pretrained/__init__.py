@@ -28,7 +28,9 @@ class PretrainedSpec:
     train_args: `genvision train MODEL` arguments beyond --preset (seed fixed by the preset's TrainConfig);
     depends: (config key, pretrained name) pairs: the prior's frozen first stage, read as pretrained:NAME;
     eval_args: `genvision eval` argument lists whose numbers make up the metrics table;
-    check_args: one quick `genvision eval` the tests rerun and compare with the stored figures."""
+    check_args: one quick `genvision eval` the tests rerun and compare with the stored figures;
+    scored: its evaluations score images in the shipped evaluation classifier's features (--classifier=...);
+    False for the classifiers themselves."""
 
     name: str
     model: str
@@ -38,12 +40,13 @@ class PretrainedSpec:
     depends: tuple[tuple[str, str], ...] = ()
     eval_args: tuple[tuple[str, ...], ...] = ()
     check_args: tuple[str, ...] = ()
+    scored: bool = True
 
 
 _N = "--n=500"
 CATALOG: tuple[PretrainedSpec, ...] = (
     PretrainedSpec("eval-classifier-mnist", "eval-classifier", "evaluation classifier (features for FD/KID/PR)",
-                   eval_args=((),), check_args=()),
+                   eval_args=((),), check_args=(), scored=False),
     PretrainedSpec("ddpm-mnist", "ddpm", "unconditional DDPM, 1.2M-parameter UNet",
                    eval_args=(("--metrics=fid,pr", _N, "--steps=50"),),
                    check_args=("--metrics=fid", "--n=32", "--steps=5")),
@@ -52,7 +55,7 @@ CATALOG: tuple[PretrainedSpec, ...] = (
                               ("--metrics=fid,pr,accuracy", _N, "--steps=50", "--guidance_weight=1")),
                    check_args=("--metrics=accuracy", "--n=20", "--steps=5", "--guidance_weight=3")),
     PretrainedSpec("noisy-classifier-mnist", "noisy-classifier", "noise-aware classifier p(y | x_t, t)",
-                   eval_args=((),), check_args=()),
+                   eval_args=((),), check_args=(), scored=False),
     PretrainedSpec("pixelcnn-mnist", "pixelcnn", "class-conditional Gated PixelCNN, binarised, CFG-trained",
                    eval_args=(("--metrics=bpd,baselines", _N), ("--metrics=fid,pr,accuracy", _N),
                               ("--metrics=fid,pr,accuracy", _N, "--guidance_weight=1"),
@@ -80,6 +83,15 @@ def spec(name: str) -> PretrainedSpec:
         if s.name == name:
             return s
     raise GenvisionError(f"no pretrained model {name!r}; available: {', '.join(s.name for s in CATALOG)}")
+
+
+def for_model(model: str) -> PretrainedSpec:
+    """The catalog's shipped model of a registered model name (the first, if several)."""
+    for s in CATALOG:
+        if s.model == model:
+            return s
+    kinds = ", ".join(sorted({s.model for s in CATALOG}))
+    raise GenvisionError(f"no pretrained {model!r} model; the catalog ships {kinds}")
 
 
 def is_pretrained(target: str | Path) -> bool:

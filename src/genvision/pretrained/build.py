@@ -72,8 +72,7 @@ def export(spec: PretrainedSpec, run: Path) -> Path:
 
 
 def _with_classifier(spec: PretrainedSpec, args: tuple[str, ...]) -> list[str]:
-    needs = spec.model not in ("eval-classifier", "noisy-classifier")
-    return [*args, f"--classifier={CLASSIFIER}"] if needs else list(args)
+    return [*args, f"--classifier={CLASSIFIER}"] if spec.scored else list(args)
 
 
 def measure(spec: PretrainedSpec, args: tuple[str, ...], work: Path) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from typing import Any
 
 import torch
 
-from genvision.diffusion.model import DiffusionModel
 from genvision.protocols import labels_for
 from genvision.report.page import Figure, Item, Note
 from genvision.report.targets import ReportOptions, ReportTarget
@@ -108,24 +107,34 @@ def accuracy_by_t(t: ReportTarget, targets: list[ReportTarget], opts: ReportOpti
                          "gradient that guides sampling is informative until t nears T.")]
 
 
+def _guided_by(sampler: ReportTarget, classifier: ReportTarget) -> list[str]:
+    """The sampling options of `sampler` that take a model of the classifier's kind (its entry's
+    sample_requires), e.g. ["classifier"] for a ddpm and a noisy classifier."""
+    from genvision.models import get_entry
+
+    return [key for key, kind in get_entry(sampler.kind).sample_requires.items() if kind == classifier.kind]
+
+
 def classifier_guidance(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
     """Classifier guidance (ADM-G, DDIM form) of the report's unconditional DDPM by this noisy classifier:
     class x scale grid, and accuracy vs scale when measuring."""
     from genvision.diffusion.sweep import class_by_weight_grid, plot_tradeoff
 
-    # An unconditional diffusion model of the report: classifier guidance is what gives it labels.
-    ddpm = next((d for d in targets if isinstance(d.model, DiffusionModel) and d.num_classes == 0), None)
-    if ddpm is None:
+    # An unconditional model of the report whose entry takes a model of this kind as a sampling option
+    # (sample_requires): classifier guidance is what gives it labels.
+    found = next(((d, key) for d in targets if d.num_classes == 0 for key in _guided_by(d, t)), None)
+    if found is None:
         return [Note("Classifier-guided samples need an unconditional ddpm model in the same report.")]
+    ddpm, key = found
     with torch.no_grad():
         grid = class_by_weight_grid(ddpm.model, opts.figure_path(t, "guided-grid"), values=CLASSIFIER_SCALES,
                                     option="classifier_scale", num_classes=int(t.config["num_classes"]), seed=opts.seed,
-                                    steps=opts.steps, label_fmt="s={}", classifier=t.model)
+                                    steps=opts.steps, label_fmt="s={}", **{key: t.model})
     items: list[Item] = [Figure(grid, f"Classifier guidance of {ddpm.target} by this classifier: class (rows) x "
                                       f"scale s (columns, same noise per row), DDIM {opts.steps} steps; s=0 is "
                                       "the unguided model, whose samples ignore the row's class.")]
     if opts.measure:
-        rows = _measured_sweep(ddpm, opts, option="classifier_scale", values=CLASSIFIER_SCALES, classifier=t.model)
+        rows = _measured_sweep(ddpm, opts, option="classifier_scale", values=CLASSIFIER_SCALES, **{key: t.model})
         source = f"measured now: {opts.n * int(ddpm.config['num_classes'])} samples per s, DDIM {opts.steps} steps"
         path = plot_tradeoff(rows, "classifier_scale", opts.figure_path(t, "guided-tradeoff"), title=source)
         items.append(Figure(path, f"Classifier guidance trade-off ({source}); with few samples the Frechet "

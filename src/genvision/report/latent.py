@@ -9,6 +9,8 @@ import math
 import torch
 from torch import Tensor
 
+from genvision.errors import GenvisionError
+from genvision.protocols import CodeMapModel, Tokenizer
 from genvision.report.page import Figure, Item
 from genvision.report.targets import ReportOptions, ReportTarget, held_out_images
 
@@ -30,7 +32,9 @@ def reconstructions(t: ReportTarget, targets: list[ReportTarget], opts: ReportOp
     """Held-out images above their reconstructions through the code map (a prior: through its tokenizer)."""
     from genvision.viz.grid import save_grid
 
-    tokenizer = getattr(t.model, "tokenizer", t.model)
+    tokenizer = t.model.tokenizer if isinstance(t.model, CodeMapModel) else t.model
+    if not isinstance(tokenizer, Tokenizer):
+        raise GenvisionError(f"{t.kind} neither tokenizes images nor models a tokenizer's code maps")
     per_row = min(opts.n, 8)
     x, _ = held_out_images(t, max(per_row, opts.n // per_row * per_row), seed=opts.seed)
     with torch.no_grad():
@@ -40,11 +44,11 @@ def reconstructions(t: ReportTarget, targets: list[ReportTarget], opts: ReportOp
     path = save_grid(grid, opts.figure_path(t, "reconstructions"), nrow=per_row, scale=2,
                      row_labels=["real", "recon"] * (len(grid) // (2 * per_row)))
     h, w = idx.shape[1:]
-    k = int(getattr(tokenizer, "num_codes", 0) or getattr(getattr(tokenizer, "config", None), "num_codes", 0))
+    k = int(tokenizer.num_codes)
     bits = f", {h * w * math.log2(k):.0f} bits per image" if k > 1 else ""
     stage = "its frozen tokenizer's " if tokenizer is not t.model else ""
     return [Figure(path, f"Held-out images (rows 'real') and {stage}reconstructions from a {h}x{w} code map "
-                         f"(K={k or '?'}{bits}).")]
+                         f"(K={k}{bits}).")]
 
 
 def patch_vq(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
@@ -92,8 +96,7 @@ def file_points(t: ReportTarget, targets: list[ReportTarget], images: Tensor) ->
     points.append(point("uniform", t.target, CompressOptions(prior="uniform"), t.model))
     mine = weights_digest(t.model)
     for other in targets:
-        tokenizer = getattr(other.model, "tokenizer", None)
-        if hasattr(other.model, "pixelcnn") and tokenizer is not None and weights_digest(tokenizer) == mine:
+        if isinstance(other.model, CodeMapModel) and weights_digest(other.model.tokenizer) == mine:
             points.append(point("prior", other.target, CompressOptions(), other.model))
     return points
 

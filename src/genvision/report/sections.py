@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import torch
 
+from genvision import protocols
 from genvision.errors import GenvisionError
-from genvision.protocols import Clusterer, Sampler, labels_for
 from genvision.report import autoregressive, diffusion, latent
 from genvision.report.curves import plot_training_curve
 from genvision.report.page import Figure, Item, Note, Section
@@ -52,24 +52,23 @@ def sample_options(t: ReportTarget, opts: ReportOptions) -> dict[str, object]:
 
 
 def sample_grid(t: ReportTarget, targets: list[ReportTarget], opts: ReportOptions) -> list[Item]:
-    """About opts.n samples; a class-conditional model gets one column per class (whole rows of them)."""
+    """About opts.n samples; a class-conditional model gets one column per class, a mixture one per component
+    (whole rows of them)."""
     from genvision.viz.grid import save_grid
 
-    if not isinstance(t.model, Sampler):
+    if not isinstance(t.model, protocols.Sampler):
         return []
-    k = t.num_classes
+    k = protocols.sample_grid(t.model, 1).columns
     n = k * math.ceil(opts.n / k) if k else opts.n
-    labels = labels_for(t.model, n)
+    grid = protocols.sample_grid(t.model, n)
     options = sample_options(t, opts)
     with torch.no_grad():
-        images = t.model.sample(n, labels=labels, generator=torch.Generator().manual_seed(opts.seed), **options)
-    nrow = k or min(n, 8)
-    path = save_grid(images.float().clamp(-1, 1).cpu(), opts.figure_path(t, "samples"), nrow=nrow, scale=2,
-                     col_labels=[str(c) for c in range(k)] if k else None)
+        images = t.model.sample(n, generator=torch.Generator().manual_seed(opts.seed), **grid.conditions, **options)
+    path = save_grid(images.float().clamp(-1, 1).cpu(), opts.figure_path(t, "samples"), nrow=k or min(n, 8),
+                     scale=2, col_labels=[str(c) for c in range(k)] if k else None)
     shown = ", ".join(f"{key}={value}" for key, value in options.items()
                       if key in ("steps", "temperature", "guidance_weight") and value is not None)
-    per = "mixture component" if isinstance(t.model, Clusterer) else "class"
-    columns = f" (one column per {per})" if k else ""
+    columns = f" (one column per {grid.per})" if k else ""
     return [Figure(path, f"{n} samples{columns}, seed {opts.seed}{', ' + shown if shown else ''}.")]
 
 

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from genvision import pretrained
 from genvision.errors import GenvisionError
+from genvision.protocols import num_labels
 
 
 class ReportTarget(NamedTuple):
@@ -39,7 +40,8 @@ class ReportTarget(NamedTuple):
 
     @property
     def num_classes(self) -> int:
-        return int(getattr(self.model, "num_classes", 0) or 0)
+        """Class labels the model's sample() takes (0: not class-conditional)."""
+        return num_labels(self.model)
 
     @property
     def data(self) -> str:

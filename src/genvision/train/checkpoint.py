@@ -307,11 +307,8 @@ def check_family(path: Path, state: Checkpoint, run_dir: Path) -> None:
 
 
 def resolve_checkpoint(target: str | Path) -> Path:
-    """A checkpoint file, the newest checkpoint of a run folder, or a shipped model (pretrained:NAME)."""
-    from genvision import pretrained
-
-    if pretrained.is_pretrained(target):
-        return pretrained.resolve(str(target))
+    """A checkpoint file, or the newest checkpoint of a run folder. (Shipped models, `pretrained:NAME`, are
+    resolved one layer up, in genvision.loading: this module knows only files.)"""
     target = Path(target)
     if target.is_file():
         return target
@@ -324,12 +321,9 @@ def resolve_checkpoint(target: str | Path) -> Path:
 
 
 def load_target(target: str | Path, *, warn: Warn = warn_stderr) -> tuple[Path, Checkpoint]:
-    """The checkpoint `sample`, `eval` and the loaders read: a file as named (no fallback), a shipped model, or
-    the newest *valid* checkpoint of a run folder (newer broken ones skipped with a warning each), which must
-    be of the run's family."""
-    from genvision import pretrained
-
-    if pretrained.is_pretrained(target) or not Path(target).is_dir():
+    """The checkpoint of a file as named (no fallback), or the newest *valid* checkpoint of a run folder (newer
+    broken ones skipped with a warning each), which must be of the run's family."""
+    if not Path(target).is_dir():
         path = resolve_checkpoint(target)
         return path, load_checkpoint(path, warn=warn)
     run_dir = Path(target)

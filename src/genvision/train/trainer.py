@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from genvision.data.dataset import ImageDataset, to_float
 from genvision.errors import GenvisionError
-from genvision.protocols import Sampler, StepScheduled, labels_for, num_labels
+from genvision.protocols import Sampler, StepScheduled, sample_grid
 from genvision.train import checkpoint as ckpt
 from genvision.train.config import TrainConfig
 from genvision.train.distributed import DistInfo, init_distributed, local_device, pick_device
@@ -259,11 +259,10 @@ class Trainer:
         from genvision.viz.grid import save_grid
 
         n = self.config.num_samples
-        num_classes = num_labels(model)
-        labels = labels_for(model, n, device=self.device)
+        grid = sample_grid(model, n, device=self.device)  # one column per class (or mixture component)
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
-        images = model.sample(n, labels=labels, generator=gen)
-        nrow = num_classes if num_classes > 0 else int(math.ceil(math.sqrt(n)))
+        images = model.sample(n, generator=gen, **grid.conditions)
+        nrow = grid.columns or int(math.ceil(math.sqrt(n)))
         path = self.run_dir / "samples" / f"step_{self.step:08d}.png"
         save_grid(images, path, nrow=nrow)
         return path
