@@ -30,8 +30,8 @@ def main() -> None:
     vqvae = m.get("vqvae")
     code_map = codes.encode_image(vqvae, x)
     actions = {  # the page's defaults (lab/app.py)
-        "1 CFG: Generate (4 samples + 7-lambda row, 12 DDIM steps)":
-            lambda: guidance.cfg_tab(m.get("cfg"), label=3, lam=3.0, steps=12, n=4),
+        "1 CFG: Generate (4 samples + 7-lambda row, 10 DDIM steps)":
+            lambda: guidance.cfg_tab(m.get("cfg"), label=3, lam=3.0, steps=10, n=4),
         "2 classifier guidance: Generate (4 samples, 20 DDIM steps, s=4)":
             lambda: guidance.classifier_guidance_tab(m.get("ddpm"), m.get("noisy-classifier"), label=3, scale=4.0,
                                                      steps=20, n=4),

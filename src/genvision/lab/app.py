@@ -86,7 +86,7 @@ def cfg_tab(models: LabModels) -> None:
         label = gr.Dropdown(CLASSES, value="3", label="class y", elem_id="cfg-class")
         lam = gr.Slider(0, 7, value=3, step=0.25, label="λ (0 = unconditional, 1 = the label, 7 = w 6)",
                         elem_id="cfg-lambda")
-        steps = gr.Slider(2, 50, value=12, step=1, label="DDIM steps", elem_id="cfg-steps")
+        steps = gr.Slider(2, 50, value=10, step=1, label="DDIM steps", elem_id="cfg-steps")
         seed = gr.Number(0, precision=0, label="seed", elem_id="cfg-seed")
     conversion = gr.Markdown(guidance.describe_weight(3.0), elem_id="cfg-conversion")
     button = gr.Button("Generate", variant="primary", elem_id="cfg-run")

@@ -69,7 +69,7 @@ def per_sample_cfg_eps(model: nn.Module, labels: Tensor, weights: Tensor):
 
 
 @torch.no_grad()
-def cfg_tab(model: nn.Module, *, label: int, lam: float, steps: int = 12, seed: int = 0, n: int = 4,
+def cfg_tab(model: nn.Module, *, label: int, lam: float, steps: int = 10, seed: int = 0, n: int = 4,
             frames: int = 8, row_lambdas: Sequence[float] = ROW_LAMBDAS,
             progress: Progress | None = None) -> CFGResult:
     """Classifier-free guided DDIM samples of one class.
