@@ -80,7 +80,7 @@ def write_images(images: ImageSet, out: str) -> Path:
     from PIL import Image
 
     path = Path(out)
-    if path.suffix == ".npz":
+    if path.suffix.lower() == ".npz":
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"images": images.images}
         if images.labels is not None:

@@ -32,13 +32,20 @@ def default_classifier_path(data: str) -> Path | str:
     return local
 
 
-def load_classifier(target: str | Path | None, *, data: str = "mnist5k"):
+class LoadedClassifier(NamedTuple):
+    model: torch.nn.Module
+    checkpoint: Path  # the file its weights came from
+    source: str  # what was asked for or picked: pretrained:NAME, a run folder or a checkpoint (eval records it)
+
+
+def load_classifier(target: str | Path | None, *, data: str = "mnist5k") -> LoadedClassifier:
     """The evaluation classifier of a run folder / checkpoint / pretrained:NAME (default: runs/eval-classifier-DATA,
     or the shipped one when that was never trained)."""
     from genvision import pretrained
     from genvision.loading import load_model
 
     path = target or default_classifier_path(data)
+    source = str(path) + ("" if target else " (the default for " + data + ")")
     if pretrained.is_pretrained(path):
         path = pretrained.resolve(str(path))
     path = Path(path)
@@ -47,7 +54,7 @@ def load_classifier(target: str | Path | None, *, data: str = "mnist5k"):
             f"no evaluation classifier at {path}: train one with `genvision train eval-classifier "
             f"--data={data} --name=eval-classifier-{data}` or pass --classifier=PATH")
     model, _ = load_model(path, expect="eval-classifier")
-    return model, resolve_checkpoint(path)
+    return LoadedClassifier(model, resolve_checkpoint(path), source)
 
 
 @torch.no_grad()

@@ -6,13 +6,13 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import Tensor
 
 from genvision.config import option, parse_key_values, parse_options
 from genvision.errors import GenvisionError
+from genvision.outputs import check_output_dir
 from genvision.quantize.images import load_images, tokenizer_operating_point
 
 USAGE = ("usage: genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR] [--n=1000] "
@@ -73,6 +73,8 @@ def cmd_patch_vq(args: list[str]) -> int:
                                                     opts.vqvae)
     ks = _ints(opts.ks, "ks")
     patches = sorted(set(_ints(opts.patches, "patches")) | {patch})
+    if out_opt:
+        check_output_dir(out_opt)
     images, name = load_images(args[0], n=n, seed=seed)
     # Every patch size of the sweep must tile the images: crop to a multiple of their least common multiple.
     step = math.lcm(*patches)
@@ -80,7 +82,7 @@ def cmd_patch_vq(args: list[str]) -> int:
     if h == 0 or w == 0:
         raise GenvisionError(f"images of {images.shape[2]}x{images.shape[3]} are smaller than the patches {patches}")
     images = images[:, :, :h, :w]
-    out = Path(out_opt or f"runs/patch-vq-{name}")
+    out = check_output_dir(out_opt or f"runs/patch-vq-{name}", option="--out" if out_opt else "patch-vq's output")
     t0 = time.time()
     gen = torch.Generator().manual_seed(seed)
     book = fit_patch_codebook(images, k=k, patch=patch, iters=iters, generator=gen)
