@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from genvision.config import option, parse_key_values, parse_options, split_options
+from genvision.config import check_number_list, option, parse_key_values, parse_options, split_options
 from genvision.device import check_device
 from genvision.errors import GenvisionError
 from genvision.outputs import check_output_dir, check_output_file, output_kind
@@ -190,9 +190,10 @@ def cmd_models(args: list[str]) -> int:
 
 @dataclass(frozen=True)
 class GuidanceSweepOptions:
-    weights: str | None = None  # CFG weights w, comma-separated (default 0,0.5,1,2,4 when no --classifier)
+    # CFG weights w, comma-separated (default 0,0.5,1,2,4 when no --classifier)
+    weights: str | None = option(None, check=check_number_list)
     classifier: str | None = None  # a noisy-classifier run: also sweep classifier guidance
-    scales: str = "0,1,2,4,8"
+    scales: str = option("0,1,2,4,8", check=check_number_list)
     n_per_class: int = option(50, min=1)
     steps: int = option(50, min=1)
     seed: int = 0

@@ -197,11 +197,10 @@ def from_dict(cls: type, values: Mapping[str, Any], *, where: str | None = None)
     checked = {k: check_json_value(v, types_[k], key=k, where=where) for k, v in values.items()}
     try:
         instance = cls(**checked)
+        check_ranges(instance, checks=False)  # a stored config is checked against this machine where it is used
     except (TypeError, ValueError) as exc:
         raise GenvisionError(f"{where}: invalid values ({exc})") from None
-    try:
-        check_ranges(instance, checks=False)  # a stored config is checked against this machine where it is used
-    except GenvisionError as err:
+    except GenvisionError as err:  # a range, or the class's own __post_init__ check
         raise GenvisionError(f"{where}: {err}") from None
     return instance
 
@@ -250,6 +249,26 @@ def check_ranges(instance: Any, *, checks: bool = True) -> None:
             _check_number(f, item, name)
         if checks and f.metadata.get("check") is not None and value is not None:
             f.metadata["check"](value, name)
+
+
+def check_number_list(text: str, name: str) -> None:
+    """`check` for an option holding comma-separated finite numbers (--weights=0,0.5,1)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenvisionError(f"{name} must be comma-separated numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise GenvisionError(f"{name} must be one or more finite numbers, comma-separated, got {text!r}")
+
+
+def check_positive_ints(text: str, name: str) -> None:
+    """`check` for an option holding comma-separated integers >= 1 (--ks=2,4,16)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenvisionError(f"{name} must be comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise GenvisionError(f"{name} needs one or more integers >= 1, comma-separated, got {text!r}")
 
 
 def describe_options(cls: type) -> list[str]:

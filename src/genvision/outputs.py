@@ -11,6 +11,11 @@ from pathlib import Path
 from genvision.errors import GenvisionError
 
 
+def _shown(option: str, path: str) -> str:
+    """How a message names the path: --out=x.png for an option, "run folder runs/x" for a derived one."""
+    return f"{option}={path}" if option.startswith("--") else f"{option} {path}"
+
+
 def _writable_folder(path: Path, shown: str) -> None:
     """The nearest existing folder above `path` (which mkdir would create the rest under) must be a folder, and
     one this process may create entries in."""
@@ -31,7 +36,7 @@ def check_output_file(path: str | Path, *, option: str = "--out", suffixes: Sequ
     accepted = ", ".join(suffixes)
     if not text:
         raise GenvisionError(f"{option} needs a file name ending in {accepted}")
-    shown = f"{option}={text}"
+    shown = _shown(option, text)
     p = Path(text)
     suffix = p.suffix.lower()
     if suffix not in {s.lower() for s in suffixes}:
@@ -50,7 +55,7 @@ def check_output_dir(path: str | Path, *, option: str = "--out") -> Path:
     text = str(path)
     if not text:
         raise GenvisionError(f"{option} needs a folder name")
-    shown = f"{option}={text}"
+    shown = _shown(option, text)
     p = Path(text)
     if p.exists() and not p.is_dir():
         raise GenvisionError(f"{shown} is a file, not a folder; give a folder name")

@@ -85,7 +85,8 @@ def write_images(images: ImageSet, out: str) -> Path:
         payload = {"images": images.images}
         if images.labels is not None:
             payload["labels"] = images.labels
-        np.savez_compressed(path, **payload)
+        with open(path, "wb") as f:  # a file object: numpy would append .npz to a name ending in .NPZ
+            np.savez_compressed(f, **payload)
         return path
     if path.exists() and not path.is_dir():
         raise GenvisionError(f"--out {path} exists and is not a folder (give a folder or a .npz file)")

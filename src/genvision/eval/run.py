@@ -33,7 +33,7 @@ class EvalOptions:
     (default RUN/eval.json, or SAMPLES.eval.json). An earlier evaluation there is kept: the new one goes to
     eval-2.json, eval-3.json, ... (eval/results.py)."""
 
-    metrics: str = ""
+    metrics: str = option("", check=lambda text, name: _metric_list(text))
     split: str = "val"
     n: int = option(1000, min=1)
     seed: int = 0
@@ -45,11 +45,15 @@ class EvalOptions:
     out: str | None = None
 
     def metric_list(self) -> list[str] | None:
-        metrics = [m.strip() for m in self.metrics.split(",") if m.strip()] or None
-        for m in metrics or []:
-            if m not in KNOWN:
-                raise GenvisionError(f"unknown metric {m!r}; known: {', '.join(KNOWN)}")
-        return metrics
+        return _metric_list(self.metrics)
+
+
+def _metric_list(text: str) -> list[str] | None:
+    metrics = [m.strip() for m in text.split(",") if m.strip()] or None
+    for m in metrics or []:
+        if m not in KNOWN:
+            raise GenvisionError(f"--metrics: unknown metric {m!r}; known: {', '.join(KNOWN)}")
+    return metrics
 
 
 # EvalOptions that choose how a model is sampled: a samples file has nothing to sample, so they are refused for
