@@ -36,15 +36,17 @@ def _eval(path: Path) -> tuple[int, str]:
 
 
 BAD_DTYPES = [np.int64, np.float32, np.bool_, np.uint16, np.int8]
-BAD_LABELS = ["out-of-range", "negative", "float", "bool", "string", "wrong-length", "2-d"]
+BAD_LABELS = ["float", "bool", "string", "wrong-length", "2-d"]
 
 
 @st.composite
 def samples_arrays(draw):
     """(images, labels or None, the test's verdict). One aspect is made wrong at a time (or none, a third of the
     time): the images' dtype, their layout (channels-first, RGB, another size, 3 or 5 dimensions), an empty
-    array, or the labels; the verdict is True only for a valid mnist5k samples file."""
-    wrong = draw(st.sampled_from(["none", "none", "none", "dtype", "layout", "no image", "labels"]), label="wrong")
+    array, the labels' type or shape, or one label outside 0..9; the verdict is True only for a valid mnist5k
+    samples file."""
+    wrong = draw(st.sampled_from(["none", "none", "none", "dtype", "layout", "no image", "labels", "label range"]),
+                 label="wrong")
     n = 0 if wrong == "no image" else draw(st.integers(1, 3), label="n")
     layout = draw(st.sampled_from(["nchw", "rgb", "size", "3-d", "5-d"]), label="layout") if wrong == "layout" \
         else "nhwc"
@@ -58,6 +60,10 @@ def samples_arrays(draw):
               "out-of-range": np.full(n, 10), "negative": np.full(n, -1), "float": np.arange(n) * 0.5,
               "bool": np.ones(n, dtype=bool), "string": np.array(["3"] * n), "wrong-length": np.arange(n + 1),
               "2-d": np.zeros((n, 1), dtype=np.int64)}[kind]
+    if wrong == "label range":
+        labels = np.arange(n) % 10
+        labels[draw(st.integers(0, n - 1), label="where")] = draw(st.one_of(st.integers(10, 2**40),
+                                                                           st.integers(-2**40, -1)), label="label")
     event("valid" if wrong == "none" else f"invalid: {wrong}")
     return images, labels, wrong == "none"
 

@@ -47,3 +47,6 @@ def test_the_trainer_validates_every_class_of_a_label_sorted_split():
     assert set(val.labels[:16].tolist()) == {0, 1}  # what the first val_batches x batch images would have been
     first = trainer.validate()
     assert torch.equal(trainer.validation_index(), idx) and trainer.validate() == first
+    with torch.no_grad():  # the mean loss over exactly those images (TinyClassifier's loss is deterministic)
+        losses = [float(trainer.ema.model.loss(trainer.make_batch(val, part))["loss"]) for part in idx.split(8)]
+    assert abs(first["val/loss"] - sum(losses) / len(losses)) < 1e-6
