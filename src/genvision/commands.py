@@ -313,6 +313,10 @@ def cmd_complete(args: list[str]) -> int:
         raise GenvisionError(f"model {config['model']!r} cannot complete images")
     check_images_fit(opts.images * (opts.samples + 2), config["image_shape"], grid=True,
                      what=f"--images={opts.images} x (--samples={opts.samples} + 2)")
+    height = int(config["image_shape"][1])
+    if opts.rows >= height:
+        raise GenvisionError(f"--rows={opts.rows} leaves nothing to complete: the images have {height} rows; "
+                             f"use 0..{height - 1}")
     x = eval_images(config, data=config["data"]["data"], split="val", n=10**9, data_dir=None)
     labels_all = load_dataset(config["data"]["data"], split="val").labels
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(opts.seed))[:opts.images]

@@ -80,6 +80,7 @@ def test_training_options_out_of_range(capsys, tmp_path, monkeypatch, extra, mes
     (["--classifier-scale=4"], "--classifier-scale=4 needs --classifier=NOISY_RUN"),
     (["--classifier=runs/noisy"], "--classifier needs --classifier-scale=S with S != 0"),
     (["--steps=0"], "--steps must be >= 1, got 0"),
+    (["--eta=1e308"], "--eta must be >= 0 and <= 1, got 1e+308"),
     (["--sampler=euler"], "--sampler: expected one of ddim, ddpm, got 'euler'"),
     (["--n=1000000000000"], "needs about"),
 ])
@@ -102,6 +103,12 @@ def test_a_huge_n_is_refused_with_the_figure_and_the_limit(capsys, tmp_path, tin
     (["eval", "pretrained:ddpm-mnist", "--metrics=fid,nope"], "--metrics: unknown metric 'nope'"),
     (["guidance-sweep", "pretrained:cfg-mnist", "--weights=0,nan"], "--weights must be one or more finite"),
     (["patch-vq", "mnist5k", "--ks=4,0"], "--ks needs one or more integers >= 1"),
+    (["complete", "pretrained:pixelcnn-mnist", "--rows=28"], "--rows=28 leaves nothing to complete"),
+    (["eval", "pretrained:ddpm-mnist", "--data=nosuch"], "--data='nosuch': unknown data set"),
+    (["sample", "pretrained:vqvae-prior-mnist", "--out=x.png", "--plausibility=2"],
+     "--plausibility must be >= 0 and <= 1, got 2.0"),
+    (["sample", "pretrained:dvae-tokens-prior-mnist", "--out=x.png", "--temperature=0"],
+     "--temperature must be > 0, got 0.0"),
     (["eval", "pretrained:ddpm-mnist", "--device=nosuch"], "--device='nosuch' is not a device"),
 ])
 def test_other_commands_options_out_of_range(capsys, tmp_path, monkeypatch, argv, message):

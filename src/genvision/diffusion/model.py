@@ -61,7 +61,7 @@ class DDPMConfig:
 class DDPMSampleOptions:
     sampler: Literal["ddim", "ddpm"] = "ddim"
     steps: int = option(50, min=1)  # DDIM steps (DDPM always runs all T)
-    eta: float = option(0.0, min=0)
+    eta: float = option(0.0, min=0, max=1)  # DDIM's eta (Song et al. 2021, Eq. 16): 0 deterministic, 1 DDPM-like
     variance: Literal["beta", "beta_tilde"] = "beta_tilde"  # DDPM only
     clip_x0: bool = True
     guidance_weight: float | None = None  # CFG, paper convention (w)

@@ -26,26 +26,11 @@ KNOWN = ("fid", "kid", "pr", "accuracy", "cas", "bpd", "baselines", "clustering"
 MODEL_SUITES = ("bpd", "baselines", "clustering", "reconstruction")
 
 
-@dataclass(frozen=True)
-class EvalOptions:
-    """metrics: comma-separated (default: fid,kid,pr,accuracy for generators); n: samples / held-out images;
-    batch: sampling batch; classifier: the evaluation classifier (default: the data set's); out: the JSON path
-    (default RUN/eval.json, or SAMPLES.eval.json). An earlier evaluation there is kept: the new one goes to
-    eval-2.json, eval-3.json, ... (eval/results.py)."""
+def _check_data(name: str, option: str) -> None:
+    from genvision.data.registry import DATASETS
 
-    metrics: str = option("", check=lambda text, name: _metric_list(text))
-    split: str = "val"
-    n: int = option(1000, min=1)
-    seed: int = 0
-    batch: int = option(250, min=1)
-    classifier: str | None = None
-    device: str = option("cpu", check=check_device)
-    data_dir: str | None = None
-    data: str | None = None
-    out: str | None = None
-
-    def metric_list(self) -> list[str] | None:
-        return _metric_list(self.metrics)
+    if name not in DATASETS:
+        raise GenvisionError(f"{option}={name!r}: unknown data set; valid names: {', '.join(DATASETS)}")
 
 
 def _metric_list(text: str) -> list[str] | None:
@@ -54,6 +39,28 @@ def _metric_list(text: str) -> list[str] | None:
         if m not in KNOWN:
             raise GenvisionError(f"--metrics: unknown metric {m!r}; known: {', '.join(KNOWN)}")
     return metrics
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """metrics: comma-separated (default: fid,kid,pr,accuracy for generators); n: samples / held-out images;
+    batch: sampling batch; classifier: the evaluation classifier (default: the data set's); out: the JSON path
+    (default RUN/eval.json, or SAMPLES.eval.json). An earlier evaluation there is kept: the new one goes to
+    eval-2.json, eval-3.json, ... (eval/results.py)."""
+
+    metrics: str = option("", check=lambda text, _: _metric_list(text))
+    split: str = "val"
+    n: int = option(1000, min=1)
+    seed: int = 0
+    batch: int = option(250, min=1)
+    classifier: str | None = None
+    device: str = option("cpu", check=check_device)
+    data_dir: str | None = None
+    data: str | None = option(None, check=_check_data)
+    out: str | None = None
+
+    def metric_list(self) -> list[str] | None:
+        return _metric_list(self.metrics)
 
 
 # EvalOptions that choose how a model is sampled: a samples file has nothing to sample, so they are refused for
