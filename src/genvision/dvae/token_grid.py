@@ -46,7 +46,7 @@ class TokenDVAEConfig:
     tau_rate: float = option(1e-4, min=0)
     anneal_steps: int = option(2000, min=0)  # 0: tau_min from the start
     kl_weight: float = 1.0
-    kl_warmup: int = 500
+    kl_warmup: int = option(500, min=0)
     recon: Literal["bernoulli", "mse"] = "bernoulli"
 
     def __post_init__(self) -> None:
