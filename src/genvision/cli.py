@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import os
 import sys
 from collections.abc import Callable
 
@@ -51,16 +53,49 @@ def command(name: str) -> Callable[[list[str]], int]:
     return getattr(importlib.import_module(module), func)
 
 
+HELP = ("-h", "--help")
+
+
+def command_help(name: str, args: list[str]) -> str:
+    """`genvision NAME --help`: its function's docstring when that starts with its usage, else its usage line(s)
+    from USAGE and the docstring; a command function with a `describe(args)` attribute adds what depends on its
+    arguments (train MODEL: that model's options)."""
+    func = command(name)
+    doc = inspect.getdoc(func) or ""
+    lines = [] if doc.startswith(f"genvision {name}") else [
+        line.strip() for line in USAGE.splitlines()
+        if line.strip().startswith(f"genvision {name} ") or line.strip() == f"genvision {name}"]
+    text = "\n".join(lines + ([""] if lines and doc else []) + ([doc] if doc else []))
+    describe = getattr(func, "describe", None)
+    return text + ("\n\n" + describe([a for a in args if a not in HELP]) if describe else "")
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (`genvision --help | head -1`): no traceback, and none at exit either
+    when Python flushes stdout (it is pointed at /dev/null). 141 = 128 + SIGPIPE, as a shell reports it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (captured in tests)
+        pass
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        print(USAGE)
-        return 0
     try:
+        if not argv or argv[0] in (*HELP, "help"):
+            print(USAGE)
+            return 0
+        if any(a in HELP for a in argv[1:]):
+            print(command_help(argv[0], argv[1:]))
+            return 0
         return command(argv[0])(argv[1:])
     except GenvisionError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -9,8 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from genvision.config import option, parse_key_values, parse_options, split_options
+from genvision.config import check_number_list, option, parse_key_values, parse_options, split_options
+from genvision.device import check_device
 from genvision.errors import GenvisionError
+from genvision.outputs import check_output_dir, check_output_file, output_kind
 
 
 def _target(args: list[str], usage: str) -> tuple[str, list[str]]:
@@ -40,7 +42,10 @@ class TrainOptions:
 
 
 def cmd_train(args: list[str]) -> int:
-    """genvision train MODEL [--preset=P] [--name=RUN] [--resume] [--key=value ...]"""
+    """genvision train MODEL [--preset=P] [--name=RUN] [--runs-dir=runs] [--resume] [--key=value ...]
+    Trains runs/NAME (default MODEL-DATA); --resume continues it with its stored config. The other options
+    set the model, training and data configs: `genvision train MODEL --help` lists them, `genvision models` the
+    models and their presets."""
     from genvision.runs import train_run
 
     model_name, rest = _target(args, "genvision train MODEL [--preset=P] [--name=RUN] [--resume] [--key=value]")
@@ -48,6 +53,28 @@ def cmd_train(args: list[str]) -> int:
     train_run(model_name, preset=opts.preset, name=opts.name, runs_dir=opts.runs_dir, resume=opts.resume,
               overrides=overrides)
     return 0
+
+
+def describe_train(args: list[str]) -> str:
+    """`genvision train MODEL --help`: the options of MODEL's configs with defaults and accepted ranges; without
+    a model, the list of models."""
+    from genvision.config import describe_options
+    from genvision.models import get_entry, registry
+
+    if not args or args[0].startswith("--"):
+        return "models: " + ", ".join(sorted(registry()))
+    entry = get_entry(args[0])
+    lines = [f"{args[0]}: {entry.description}", f"presets: {', '.join(entry.presets) or '-'}"
+             + (f" (default {entry.default_preset})" if entry.default_preset else "")]
+    hidden = entry.hidden_fields()
+    for name, cfg in {"train command": TrainOptions(), **entry.option_configs()}.items():
+        skip = {f"  --{k.replace('_', '-')}=" for k in hidden.get(name, ())}
+        lines += [f"{name} options:", *[ln for ln in describe_options(type(cfg))
+                                        if not any(ln.startswith(p) for p in skip)]]
+    return "\n".join(lines)
+
+
+cmd_train.describe = describe_train  # cli.command_help adds it to `genvision train MODEL --help`
 
 
 # ---- sample ------------------------------------------------------------------------------------------
@@ -59,46 +86,50 @@ class SampleOptions:
 
     out: str = ""
     n: int = option(16, min=1)
+    batch: int = option(256, min=1, help="images sampled at once (memory); the samples do not depend on it "
+                                          "as long as n <= batch")
     seed: int = 0
-    label: int | None = None
-    device: str = "cpu"
+    label: int | None = option(None, min=0)
+    device: str = option("cpu", check=check_device)
+
+
+SAMPLE_OUTPUTS = (".png", ".npz")
 
 
 def cmd_sample(args: list[str]) -> int:
-    """genvision sample RUN --n N [--label K] --out FILE.png|FILE.npz [--seed S] [--option=value ...]"""
+    """genvision sample RUN|CHECKPOINT|pretrained:NAME --out FILE.png|FILE.npz [--n=16] [--label=K] [--seed=0]
+    [--batch=256] [--device=cpu] [--model's sampling options, e.g. --steps=50 --guidance-weight=1]"""
     import torch
 
+    from genvision.eval.generate import sample_batches
     from genvision.loading import load_model, load_sample_requirements
+    from genvision.memory import check_images_fit
     from genvision.models import get_entry
     from genvision.protocols import SampleGrid, Sampler, num_labels, sample_grid
     from genvision.viz.grid import save_grid, save_images_npz
 
     target, rest = _target(args, "genvision sample RUN --n N --out FILE.png|FILE.npz")
     opts, model_opts = split_options(parse_key_values(rest), SampleOptions, what="sample")
-    if not opts.out:
-        raise GenvisionError("sample needs --out FILE.png or FILE.npz")
-    if not opts.out.lower().endswith((".png", ".npz")):
-        raise GenvisionError(f"--out must end in .png or .npz, got {opts.out!r}")
+    out = check_output_file(opts.out, suffixes=SAMPLE_OUTPUTS)
     model, config = load_model(target, device=opts.device)
     entry = get_entry(config["model"])
     if not isinstance(model, Sampler):
         raise GenvisionError(f"model {config['model']!r} does not generate images")
     options = parse_options(entry.sample_options, model_opts, what=f"sampling {config['model']}")
-    kwargs = load_sample_requirements(entry, dataclasses.asdict(options), device=opts.device)
     n, num_classes = opts.n, num_labels(model)
+    check_images_fit(n, config["image_shape"], what=f"--n={n}", grid=output_kind(out) == ".png")
+    kwargs = load_sample_requirements(entry, dataclasses.asdict(options), device=opts.device)
     if opts.label is not None:
         if num_classes > 0 and not 0 <= opts.label < num_classes:
             raise GenvisionError(f"--label {opts.label} is out of range: the model has classes 0..{num_classes - 1}")
-        grid = SampleGrid({"labels": torch.full((n,), opts.label, dtype=torch.long, device=opts.device)}, 0, "")
+        grid = SampleGrid({"labels": torch.full((n,), opts.label, dtype=torch.long)}, 0, "")
     else:
-        grid = sample_grid(model, n, device=opts.device)  # one column per class (or mixture component)
-    gen = torch.Generator(device=opts.device).manual_seed(opts.seed)
-    with torch.no_grad():
-        images = model.sample(n, generator=gen, **grid.conditions, **kwargs)
-    if opts.out.endswith(".npz"):
-        path = save_images_npz(images, opts.out, labels=grid.conditions["labels"] if opts.label is not None else None)
+        grid = sample_grid(model, n)  # one column per class (or mixture component)
+    images = sample_batches(model, n, grid.conditions, seed=opts.seed, batch=opts.batch, options=kwargs)
+    if output_kind(out) == ".npz":
+        path = save_images_npz(images, out, labels=grid.conditions["labels"] if opts.label is not None else None)
     else:
-        path = save_grid(images, opts.out, nrow=grid.columns or int(max(1, round(n ** 0.5))))
+        path = save_grid(images, out, nrow=grid.columns or int(max(1, round(n ** 0.5))))
     print(f"wrote {n} samples to {path}")
     return 0
 
@@ -158,15 +189,16 @@ def cmd_models(args: list[str]) -> int:
 
 @dataclass(frozen=True)
 class GuidanceSweepOptions:
-    weights: str | None = None  # CFG weights w, comma-separated (default 0,0.5,1,2,4 when no --classifier)
+    # CFG weights w, comma-separated (default 0,0.5,1,2,4 when no --classifier)
+    weights: str | None = option(None, check=check_number_list)
     classifier: str | None = None  # a noisy-classifier run: also sweep classifier guidance
-    scales: str = "0,1,2,4,8"
+    scales: str = option("0,1,2,4,8", check=check_number_list)
     n_per_class: int = option(50, min=1)
     steps: int = option(50, min=1)
     seed: int = 0
     out: str | None = None
     eval_classifier: str | None = None
-    device: str = "cpu"
+    device: str = option("cpu", check=check_device)
 
 
 def cmd_guidance_sweep(args: list[str]) -> int:
@@ -177,14 +209,19 @@ def cmd_guidance_sweep(args: list[str]) -> int:
     from genvision.diffusion.sweep import class_by_weight_grid, guidance_sweep, write_sweep
     from genvision.eval.table import format_table
     from genvision.loading import load_model
+    from genvision.memory import check_images_fit
     from genvision.protocols import num_labels
 
     target, rest = _target(args, "genvision guidance-sweep RUN [--weights=0,1,2] [--classifier=RUN --scales=0,1]")
     opts = parse_options(GuidanceSweepOptions, parse_key_values(rest), what="guidance-sweep")
+    out = check_output_dir(opts.out or (Path(target) / "guidance" if Path(target).is_dir()
+                                        else Path(target).parent / "guidance"),
+                           option="--out" if opts.out else "guidance-sweep's output")
     model, config = load_model(target, device=opts.device)
     data = config["data"]["data"]
     num_classes = int(config["num_classes"])
-    out = Path(opts.out or (Path(target) / "guidance" if Path(target).is_dir() else Path(target).parent / "guidance"))
+    check_images_fit(opts.n_per_class * max(num_classes, 1), config["image_shape"],
+                     what=f"--n-per-class={opts.n_per_class} x {num_classes} classes")
     sweeps = []
     if opts.classifier:
         noisy_model, _ = load_model(opts.classifier, device=opts.device, expect="noisy-classifier")
@@ -248,7 +285,7 @@ class CompleteOptions:
     samples: int = option(4, min=1)
     seed: int = 0
     out: str | None = None
-    device: str = "cpu"
+    device: str = option("cpu", check=check_device)
 
 
 def cmd_complete(args: list[str]) -> int:
@@ -261,15 +298,24 @@ def cmd_complete(args: list[str]) -> int:
     from genvision.data import load_dataset
     from genvision.eval.scoring import eval_images
     from genvision.loading import load_model
+    from genvision.memory import check_images_fit
     from genvision.protocols import Completer, PixelLikelihood, num_labels
     from genvision.viz.grid import save_grid
 
     target, rest = _target(args, "genvision complete RUN [--rows=14] [--images=8] [--samples=4] [--out=F.png]")
     opts = parse_options(CompleteOptions, parse_key_values(rest), what="complete")
+    out = check_output_file(opts.out or (Path(target) / "completion.png" if Path(target).is_dir()
+                                         else "completion.png"),
+                            option="--out" if opts.out else "complete's output")
     model, config = load_model(target, device=opts.device)
     if not isinstance(model, Completer):
         raise GenvisionError(f"model {config['model']!r} cannot complete images")
-    out = Path(opts.out or (Path(target) / "completion.png" if Path(target).is_dir() else "completion.png"))
+    check_images_fit(opts.images * (opts.samples + 2), config["image_shape"], grid=True,
+                     what=f"--images={opts.images} x (--samples={opts.samples} + 2)")
+    height = int(config["image_shape"][1])
+    if opts.rows >= height:
+        raise GenvisionError(f"--rows={opts.rows} leaves nothing to complete: the images have {height} rows; "
+                             f"use 0..{height - 1}")
     x = eval_images(config, data=config["data"]["data"], split="val", n=10**9, data_dir=None)
     labels_all = load_dataset(config["data"]["data"], split="val").labels
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(opts.seed))[:opts.images]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from genvision.errors import GenvisionError
@@ -135,6 +136,7 @@ def apply_overrides(configs: Mapping[str, Any], overrides: Mapping[str, Any], *,
             out[name] = dataclasses.replace(cfg, **updates[name]) if updates[name] else cfg
         except (TypeError, ValueError) as exc:
             raise GenvisionError(f"invalid {name} options: {exc}") from None
+        check_ranges(out[name])
     return out
 
 
@@ -194,33 +196,92 @@ def from_dict(cls: type, values: Mapping[str, Any], *, where: str | None = None)
             raise GenvisionError(f"{where}: missing key {f.name!r}")
     checked = {k: check_json_value(v, types_[k], key=k, where=where) for k, v in values.items()}
     try:
-        return cls(**checked)
+        instance = cls(**checked)
+        check_ranges(instance, checks=False)  # a stored config is checked against this machine where it is used
     except (TypeError, ValueError) as exc:
         raise GenvisionError(f"{where}: invalid values ({exc})") from None
+    except GenvisionError as err:  # a range, or the class's own __post_init__ check
+        raise GenvisionError(f"{where}: {err}") from None
+    return instance
 
 
-def option(default: Any, *, min: float | None = None, max: float | None = None, help: str = "") -> Any:
-    """A dataclass field with its accepted range next to its type: `n: int = option(16, min=1)`.
+def option(default: Any, *, min: float | None = None, max: float | None = None, gt: float | None = None,
+           lt: float | None = None, check: Callable[[Any, str], None] | None = None, help: str = "") -> Any:
+    """A dataclass field with what it accepts next to its type: `n: int = option(16, min=1)`.
 
-    `parse_options` checks the range; the metadata is there for a validation layer to read as well.
+    min / max: inclusive bounds; gt / lt: exclusive ones (`lr: float = option(1e-3, gt=0)`); check(value, name):
+    a further test that raises a one-line GenvisionError (a device name, a path). A tuple's items are checked
+    one by one. Every float field must be finite, declared or not. `check_ranges` reads the metadata; the
+    three ways options enter (parse_options, apply_overrides, from_dict) call it.
     """
-    return dataclasses.field(default=default, metadata={"min": min, "max": max, "help": help})
+    return dataclasses.field(default=default, metadata={"min": min, "max": max, "gt": gt, "lt": lt,
+                                                        "check": check, "help": help})
 
 
-def check_ranges(instance: Any) -> None:
-    """One-line GenvisionError for the first field outside its declared [min, max] (None values pass)."""
+def accepted(f: dataclasses.Field) -> str:
+    """What a field accepts, in words: ">= 1", "> 0 and < 1", "" when unconstrained."""
+    m = f.metadata
+    parts = [f"{op} {m[k]}" for k, op in (("min", ">="), ("gt", ">"), ("max", "<="), ("lt", "<"))
+             if m.get(k) is not None]
+    return " and ".join(parts)
+
+
+def _check_number(f: dataclasses.Field, value: Any, name: str) -> None:
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        rule = accepted(f)
+        raise GenvisionError(f"{name} must be a finite number{' ' + rule if rule else ''}, got {value}")
+    m = f.metadata
+    if ((m.get("min") is not None and value < m["min"]) or (m.get("max") is not None and value > m["max"])
+            or (m.get("gt") is not None and value <= m["gt"]) or (m.get("lt") is not None and value >= m["lt"])):
+        raise GenvisionError(f"{name} must be {accepted(f)}, got {value}")
+
+
+def check_ranges(instance: Any, *, checks: bool = True) -> None:
+    """One-line GenvisionError for the first field outside what it accepts (see `option`): the option's name,
+    the value and the accepted range. None values pass (an optional option left unset). checks=False skips
+    the `check` functions, whose answer depends on this machine (a stored --device=cuda read on a CPU host)."""
     for f in dataclasses.fields(instance):
         value = getattr(instance, f.name)
-        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        lo, hi = f.metadata.get("min"), f.metadata.get("max")
         name = "--" + f.name.replace("_", "-")
-        if isinstance(value, float) and value != value:
-            raise GenvisionError(f"{name} must be a number, got nan")
-        if lo is not None and value < lo:
-            raise GenvisionError(f"{name} must be >= {lo}, got {value}")
-        if hi is not None and value > hi:
-            raise GenvisionError(f"{name} must be <= {hi}, got {value}")
+        for item in value if isinstance(value, tuple) else (value,):
+            _check_number(f, item, name)
+        if checks and f.metadata.get("check") is not None and value is not None:
+            f.metadata["check"](value, name)
+
+
+def check_number_list(text: str, name: str) -> None:
+    """`check` for an option holding comma-separated finite numbers (--weights=0,0.5,1)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenvisionError(f"{name} must be comma-separated numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise GenvisionError(f"{name} must be one or more finite numbers, comma-separated, got {text!r}")
+
+
+def check_positive_ints(text: str, name: str) -> None:
+    """`check` for an option holding comma-separated integers >= 1 (--ks=2,4,16)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise GenvisionError(f"{name} must be comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise GenvisionError(f"{name} needs one or more integers >= 1, comma-separated, got {text!r}")
+
+
+def describe_options(cls: type) -> list[str]:
+    """One line per field of an options dataclass: `--key=DEFAULT  (accepted range) help`."""
+    lines = []
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else "?"
+        if isinstance(default, tuple):
+            default = ",".join(map(str, default))
+        rule, text = accepted(f), f.metadata.get("help", "")
+        lines.append(f"  --{f.name.replace('_', '-')}={default}" + (f"  ({rule})" if rule else "")
+                     + (f"  {text}" if text else ""))
+    return lines
 
 
 def parse_options(cls: type, values: Mapping[str, Any], *, what: str = "") -> Any:

@@ -15,6 +15,7 @@ from genvision.data import load_dataset
 from genvision.errors import GenvisionError
 from genvision.loading import load_dependencies
 from genvision.models import get_entry, make_run_spec, run_config_dict
+from genvision.outputs import check_output_dir
 
 
 class TrainResult(NamedTuple):
@@ -32,7 +33,7 @@ def train_run(model_name: str, *, preset: str | None = None, name: str | None = 
 
     spec = make_run_spec(model_name, preset=preset, overrides=overrides)
     entry = get_entry(model_name)
-    run_dir = Path(runs_dir) / (name or f"{model_name}-{spec.data.data}")
+    run_dir = check_output_dir(Path(runs_dir) / (name or f"{model_name}-{spec.data.data}"), option="run folder")
     resumed = None
     if resume:  # the run's own stored config; flags may change only what is safe (train/resume.py)
         from genvision.train.resume import resume_run

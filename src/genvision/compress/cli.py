@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from genvision.errors import GenvisionError
+from genvision.outputs import check_output_dir, check_output_file, output_kind
 
 COMPRESS_USAGE = ("usage: genvision compress MODEL|patch-vq IN.npz|PNG|DIR ... --out FILE.gv [--prior=learned|uniform] "
                   "[--binarize] [--ignore-labels] [--batch=256] [--k=64 --patch=4 --iters=10 --seed=0]")
@@ -44,6 +45,7 @@ def cmd_compress(args: list[str]) -> int:
     ignore_labels = opts.pop("ignore_labels", None) is not None
     if opts:
         raise GenvisionError(f"unknown options: {', '.join('--' + k for k in opts)}; {COMPRESS_USAGE}")
+    check_output_file(out, suffixes=(".gv",))
     target, sources = positional[0], positional[1:]
     data = read_images(sources)
     t0 = time.time()
@@ -70,6 +72,10 @@ def cmd_decompress(args: list[str]) -> int:
         raise GenvisionError(DECOMPRESS_USAGE)
     if opts:
         raise GenvisionError(f"unknown options: {', '.join('--' + k for k in opts)}; {DECOMPRESS_USAGE}")
+    if output_kind(out) == ".npz":
+        check_output_file(out, suffixes=(".npz",))
+    else:
+        check_output_dir(out)
     t0 = time.time()
     result = decompress(read(positional[0]), model_path=model)
     path = write_images(ImageSet(result.images, result.labels, result.names), out)

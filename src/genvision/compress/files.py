@@ -80,12 +80,13 @@ def write_images(images: ImageSet, out: str) -> Path:
     from PIL import Image
 
     path = Path(out)
-    if path.suffix == ".npz":
+    if path.suffix.lower() == ".npz":
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"images": images.images}
         if images.labels is not None:
             payload["labels"] = images.labels
-        np.savez_compressed(path, **payload)
+        with open(path, "wb") as f:  # a file object: numpy would append .npz to a name ending in .NPZ
+            np.savez_compressed(f, **payload)
         return path
     if path.exists() and not path.is_dir():
         raise GenvisionError(f"--out {path} exists and is not a folder (give a folder or a .npz file)")

@@ -37,3 +37,21 @@ def holdout_index(n: int, split: str, *, count: int, seed: int, source: str) -> 
         return torch.arange(n)
     train, val = split_indices(n, count, seed)
     return train if split == "train" else val
+
+
+def balanced_subset(n: int, count: int, *, labels: Tensor | None = None, seed: int = 0) -> Tensor:
+    """`count` indices into range(n) (all n when count >= n): a seeded shuffle, and with labels (n,) the classes
+    take turns (each class's items in shuffled order, interleaved), so a subset of a split sorted by label still
+    holds every class, min(count, its size) // classes or one more of each. The order is the interleaving, so
+    every batch cut from the front is balanced too."""
+    if count >= n:
+        return torch.arange(n)
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    if labels is None:
+        return perm[:count]
+    shuffled = labels[perm]
+    rank = torch.empty(n, dtype=torch.long)  # position of each item among its class, in shuffled order
+    for c in shuffled.unique():
+        where = (shuffled == c).nonzero().squeeze(1)
+        rank[where] = torch.arange(len(where))
+    return perm[torch.sort(rank, stable=True).indices[:count]]

@@ -42,6 +42,18 @@ def guidance_weight(*, weight: float | None = None, scale: float | None = None,
     return value if name == "guidance_weight" else value - 1.0
 
 
+def check_classifier_scale(classifier: object, scale: float) -> None:
+    """A classifier-guidance scale s != 0 needs a noise-aware classifier: without one it would be silently
+    ignored, so it is refused. `classifier`: a path / run name ("" = none) or a module. (A classifier at s = 0
+    is plain sampling: a sweep's first point.)"""
+    given = classifier is not None and not (isinstance(classifier, str) and not classifier)
+    if not math.isfinite(scale):
+        raise GenvisionError(f"--classifier-scale must be finite, got {scale}")
+    if scale != 0.0 and not given:
+        raise GenvisionError(f"--classifier-scale={scale:g} needs --classifier=NOISY_RUN (a noise-aware classifier "
+                             "trained with `genvision train noisy-classifier`); without one it would be ignored")
+
+
 def classifier_free_eps(denoise: Denoiser, labels: Tensor, *, null_label: int, weight: float) -> EpsFn:
     """eps~ = (1 + w) eps(x, y) - w eps(x, null)   (Ho & Salimans 2022, Eq. 6).
 

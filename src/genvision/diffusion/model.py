@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
+from genvision.config import option
 from genvision.diffusion.guidance import (
+    check_classifier_scale,
     classifier_free_eps,
     classifier_guided_eps,
     classifier_log_prob_grad,
@@ -30,11 +33,11 @@ class DDPMConfig:
     channel_mults: tuple[int, ...] = (1, 2, 2)
     num_res_blocks: int = 2
     attention_resolutions: tuple[int, ...] = (7,)
-    attention_heads: int = 1
-    dropout: float = 0.0
+    attention_heads: int = option(1, min=1)  # must divide the channels at each attention resolution
+    dropout: float = option(0.0, min=0, lt=1)
     # diffusion
     schedule: str = "cosine"
-    timesteps: int = 1000
+    timesteps: int = option(1000, min=2)
     prediction: str = "eps"  # eps | x0 | v
     learn_variance: bool = False  # L_hybrid with a learned Σ (Nichol & Dhariwal 2021); DDPM sampling uses it
     class_conditional: bool = False
@@ -56,10 +59,10 @@ class DDPMConfig:
 
 @dataclass(frozen=True)
 class DDPMSampleOptions:
-    sampler: str = "ddim"  # ddim | ddpm
-    steps: int = 50  # DDIM steps (DDPM always runs all T)
-    eta: float = 0.0
-    variance: str = "beta_tilde"  # DDPM: beta | beta_tilde
+    sampler: Literal["ddim", "ddpm"] = "ddim"
+    steps: int = option(50, min=1)  # DDIM steps (DDPM always runs all T)
+    eta: float = option(0.0, min=0, max=1)  # DDIM's eta (Song et al. 2021, Eq. 16): 0 deterministic, 1 DDPM-like
+    variance: Literal["beta", "beta_tilde"] = "beta_tilde"  # DDPM only
     clip_x0: bool = True
     guidance_weight: float | None = None  # CFG, paper convention (w)
     guidance_scale: float | None = None  # CFG, diffusers convention (s = 1 + w)
@@ -67,6 +70,12 @@ class DDPMSampleOptions:
     classifier: str = ""  # noisy-classifier run or checkpoint, for classifier guidance
     classifier_scale: float = 0.0  # ADM-G scale s
     progress: bool = False
+
+    def __post_init__(self) -> None:
+        check_classifier_scale(self.classifier, self.classifier_scale)
+        if self.classifier and self.classifier_scale == 0.0:  # as an option, a classifier at s = 0 is a mistake
+            raise GenvisionError("--classifier needs --classifier-scale=S with S != 0 (e.g. 1 to 10); at 0 the "
+                                 "classifier would be loaded and ignored")
 
 
 class DiffusionModel(nn.Module):
@@ -166,6 +175,7 @@ class DiffusionModel(nn.Module):
         with `classifier_scale` s != 0 guides towards them, for unconditional and conditional models.
         """
         w = cfg_weight(weight=guidance_weight, scale=guidance_scale, lam=guidance_lambda)
+        check_classifier_scale(classifier, classifier_scale)
         has_classifier = isinstance(classifier, nn.Module) or bool(classifier)
         if labels is not None and self.num_classes == 0 and not has_classifier:
             raise GenvisionError("labels were given but this model is not class-conditional "

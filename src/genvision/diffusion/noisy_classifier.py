@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genvision.config import option
 from genvision.diffusion.schedule import NoiseSchedule
 from genvision.diffusion.unet import UNetConfig, UNetEncoder
 from genvision.errors import GenvisionError
@@ -24,10 +25,10 @@ class NoisyClassifierConfig:
     channel_mults: tuple[int, ...] = (1, 2, 2)
     num_res_blocks: int = 1
     attention_resolutions: tuple[int, ...] = ()
-    dropout: float = 0.0
+    dropout: float = option(0.0, min=0, lt=1)
     # must match the diffusion model it guides
     schedule: str = "cosine"
-    timesteps: int = 1000
+    timesteps: int = option(1000, min=2)
 
 
 class NoisyClassifier(nn.Module):

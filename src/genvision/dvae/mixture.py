@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genvision.config import option
 from genvision.dvae.gumbel import cosine_warmup, gumbel_softmax, kl_categorical, temperature
 from genvision.dvae.networks import ConvDecoder, ConvEncoder, mlp
 from genvision.errors import GenvisionError
@@ -54,8 +55,8 @@ class MixtureDVAEConfig:
     tau_schedule: Literal["exponential", "cosine"] = "exponential"
     tau0: float = 1.0
     tau_min: float = 0.5
-    tau_rate: float = 1e-4
-    anneal_steps: int = 10_000
+    tau_rate: float = option(1e-4, min=0)
+    anneal_steps: int = option(10_000, min=0)  # 0: tau_min from the start
     decoder: Literal["bernoulli"] = "bernoulli"
     learn_prior: bool = True
     style_decoder: Literal["concat", "affine"] = "concat"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from genvision.config import option
 from genvision.dvae.mixture import MixtureDVAE, MixtureDVAEConfig
 from genvision.dvae.token_grid import TokenDVAE, TokenDVAEConfig
 from genvision.dvae.token_prior import TokenPrior, TokenPriorConfig
@@ -21,9 +22,9 @@ class MixtureSampleOptions:
 
 @dataclass(frozen=True)
 class TokenPriorSampleOptions:
-    temperature: float = 1.0  # scales the PixelCNN's logits over codes
+    temperature: float = option(1.0, gt=0)  # scales the PixelCNN's logits over codes
     guidance_weight: float = 0.0  # classifier-free guidance w over the tokens (priors trained with p_uncond > 0)
-    plausibility: float = 0.01  # with guidance: rule out tokens p_c < alpha * max p_c (0 = plain CFG)
+    plausibility: float = option(0.01, min=0, max=1)  # with guidance: rule out tokens p_c < alpha * max p_c
 
 
 _build_mixture = build_plain(MixtureDVAE)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genvision.config import option
 from genvision.dvae.gumbel import cosine_warmup, gumbel_softmax, kl_categorical_uniform, temperature
 from genvision.dvae.networks import ConvDecoder, ConvEncoder
 from genvision.errors import GenvisionError
@@ -42,10 +43,10 @@ class TokenDVAEConfig:
     tau_schedule: Literal["exponential", "cosine"] = "cosine"
     tau0: float = 1.0
     tau_min: float = 1.0 / 16
-    tau_rate: float = 1e-4
-    anneal_steps: int = 2000
+    tau_rate: float = option(1e-4, min=0)
+    anneal_steps: int = option(2000, min=0)  # 0: tau_min from the start
     kl_weight: float = 1.0
-    kl_warmup: int = 500
+    kl_warmup: int = option(500, min=0)
     recon: Literal["bernoulli", "mse"] = "bernoulli"
 
     def __post_init__(self) -> None:

@@ -12,16 +12,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genvision.config import option
 from genvision.entry import ModelEntry, build_plain
 from genvision.errors import GenvisionError
 
 
 @dataclass(frozen=True)
 class ClassifierConfig:
-    width: int = 32
-    feature_dim: int = 128
-    dropout: float = 0.3
-    augment_shift: int = 2  # random translation of up to this many pixels during training
+    width: int = option(32, min=1)
+    feature_dim: int = option(128, min=1)
+    dropout: float = option(0.3, min=0, lt=1)
+    augment_shift: int = option(2, min=0)  # random translation of up to this many pixels during training
 
 
 def random_shift(x: Tensor, max_shift: int) -> Tensor:

@@ -30,18 +30,25 @@ def default_classifier_path(data: str) -> Path | str:
     return local
 
 
-def load_classifier(target: str | Path | None, *, data: str = "mnist5k"):
+class LoadedClassifier(NamedTuple):
+    model: torch.nn.Module
+    checkpoint: Path  # the file its weights came from
+    source: str  # what was asked for or picked: pretrained:NAME, a run folder or a checkpoint (eval records it)
+
+
+def load_classifier(target: str | Path | None, *, data: str = "mnist5k") -> LoadedClassifier:
     """The evaluation classifier of a run folder / checkpoint / pretrained:NAME (default: runs/eval-classifier-DATA,
     or the shipped one when that was never trained)."""
     from genvision.loading import load_model, resolve_target
 
     path = target or default_classifier_path(data)
+    source = str(path) + ("" if target else " (the default for " + data + ")")
     if not (pretrained.is_pretrained(path) or Path(path).exists()):
         raise GenvisionError(
             f"no evaluation classifier at {path}: train one with `genvision train eval-classifier "
             f"--data={data} --name=eval-classifier-{data}` or pass --classifier=PATH")
     model, _ = load_model(path, expect="eval-classifier")
-    return model, resolve_target(path)
+    return LoadedClassifier(model, resolve_target(path), source)
 
 
 @torch.no_grad()

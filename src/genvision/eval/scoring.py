@@ -13,7 +13,8 @@ GENERATIVE_DEFAULT = ("fid", "kid", "pr", "accuracy")
 
 def score_images(images: Tensor, labels: Tensor | None, *, metrics: list[str], data: str, split: str,
                  classifier_path: str | None, data_dir: str | None = None) -> dict[str, Any]:
-    """Distribution and conditional metrics of images against the real split, in classifier features."""
+    """Distribution and conditional metrics of images against the real split, in classifier features; the key
+    `eval_classifier` records which evaluation classifier scored them."""
     from genvision.data import load_dataset
     from genvision.eval.conditional import class_accuracy, classification_accuracy_score
     from genvision.eval.features import classify, load_classifier, reference_stats
@@ -21,8 +22,8 @@ def score_images(images: Tensor, labels: Tensor | None, *, metrics: list[str], d
     from genvision.eval.kid import kernel_inception_distance
     from genvision.eval.precision_recall import precision_recall
 
-    result: dict[str, Any] = {}
-    clf, clf_ckpt = load_classifier(classifier_path, data=data)
+    clf, clf_ckpt, source = load_classifier(classifier_path, data=data)
+    result: dict[str, Any] = {"eval_classifier": source}
     out = classify(clf, images)
     if {"fid", "kid", "pr"} & set(metrics):
         ref = reference_stats(clf, clf_ckpt, data=data, split=split, data_dir=data_dir)

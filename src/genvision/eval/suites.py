@@ -73,6 +73,7 @@ def reconstruction_metrics(model, config: dict[str, Any], *, data: str, split: s
         scored = score_images(rec, None, metrics=["fid"], data=data, split=split, classifier_path=classifier_path,
                               data_dir=data_dir)
         out["recon_frechet_distance"] = scored["frechet_distance"]
+        out["eval_classifier"] = scored["eval_classifier"]
     except GenvisionError:
         pass  # no evaluation classifier trained for this data set
     return {**out, "code_usage": stats.usage, "code_perplexity": stats.perplexity, "dead_codes": stats.dead_codes,

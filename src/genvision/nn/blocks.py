@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genvision.errors import GenvisionError
+
 
 def group_norm(channels: int, groups: int = 8) -> nn.GroupNorm:
     return nn.GroupNorm(min(groups, channels), channels)
@@ -50,8 +52,8 @@ class SelfAttention(nn.Module):
 
     def __init__(self, channels: int, *, heads: int = 1, groups: int = 8) -> None:
         super().__init__()
-        if channels % heads:
-            raise ValueError(f"channels {channels} not divisible by heads {heads}")
+        if heads < 1 or channels % heads:
+            raise GenvisionError(f"attention_heads={heads} must divide the {channels} channels of an attention layer")
         self.heads = heads
         self.norm = group_norm(channels, groups)
         self.qkv = nn.Conv2d(channels, 3 * channels, 1)

@@ -6,27 +6,22 @@ import json
 import math
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from genvision.config import option, parse_key_values, parse_options
+from genvision.config import check_positive_ints, option, parse_key_values, parse_options
 from genvision.errors import GenvisionError
+from genvision.outputs import check_output_dir
 from genvision.quantize.images import load_images, tokenizer_operating_point
 
 USAGE = ("usage: genvision patch-vq IMAGE_OR_DATASET [--k=64] [--patch=4] [--out=DIR] [--n=1000] "
          "[--ks=2,4,16,64,256] [--patches=2,4] [--iters=10] [--seed=0] [--vqvae=RUN]")
 
 
-def _ints(text: str, key: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise GenvisionError(f"--{key} must be comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise GenvisionError(f"--{key} needs positive integers, got {text!r}")
-    return values
+def _ints(text: str) -> list[int]:
+    """An option value check_positive_ints accepted, as integers."""
+    return [int(v) for v in text.split(",") if v.strip()]
 
 
 def vqvae_operating_point(run: str, images: Tensor) -> tuple[str, float, float]:
@@ -46,8 +41,8 @@ class PatchVQOptions:
     n: int = option(1000, min=1)
     iters: int = option(10, min=1)
     seed: int = 0
-    ks: str = "2,4,16,64,256"
-    patches: str = "2,4"
+    ks: str = option("2,4,16,64,256", check=check_positive_ints)
+    patches: str = option("2,4", check=check_positive_ints)
     out: str | None = None
     vqvae: str | None = None
 
@@ -71,8 +66,10 @@ def cmd_patch_vq(args: list[str]) -> int:
     opts = parse_options(PatchVQOptions, parse_key_values(args[1:]), what="patch-vq")
     k, patch, n, iters, seed, out_opt, vqvae_run = (opts.k, opts.patch, opts.n, opts.iters, opts.seed, opts.out,
                                                     opts.vqvae)
-    ks = _ints(opts.ks, "ks")
-    patches = sorted(set(_ints(opts.patches, "patches")) | {patch})
+    ks = _ints(opts.ks)
+    patches = sorted(set(_ints(opts.patches)) | {patch})
+    if out_opt:
+        check_output_dir(out_opt)
     images, name = load_images(args[0], n=n, seed=seed)
     # Every patch size of the sweep must tile the images: crop to a multiple of their least common multiple.
     step = math.lcm(*patches)
@@ -80,7 +77,7 @@ def cmd_patch_vq(args: list[str]) -> int:
     if h == 0 or w == 0:
         raise GenvisionError(f"images of {images.shape[2]}x{images.shape[3]} are smaller than the patches {patches}")
     images = images[:, :, :h, :w]
-    out = Path(out_opt or f"runs/patch-vq-{name}")
+    out = check_output_dir(out_opt or f"runs/patch-vq-{name}", option="--out" if out_opt else "patch-vq's output")
     t0 = time.time()
     gen = torch.Generator().manual_seed(seed)
     book = fit_patch_codebook(images, k=k, patch=patch, iters=iters, generator=gen)

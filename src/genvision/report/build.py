@@ -54,12 +54,14 @@ class ReportCommandOptions:
 def cmd_report(args: list[str]) -> int:
     """The CLI entry: targets are the arguments without --; options are --key=value, --measure a flag."""
     from genvision.config import parse_key_values, parse_options
+    from genvision.outputs import check_output_dir
 
     targets = [a for a in args if not a.startswith("--")]
     flags = [a for a in args if a.startswith("--")]
     if any("=" not in f and f != "--measure" for f in flags):
         raise GenvisionError(f"options are written --key=value; {USAGE}")
     opts = parse_options(ReportCommandOptions, parse_key_values(flags), what="report")
+    check_output_dir(opts.out)
     path = build_report(targets, opts.out, n=opts.n, seed=opts.seed, steps=opts.steps, measure=opts.measure)
     print(path)
     return 0

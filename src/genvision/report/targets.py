@@ -83,14 +83,20 @@ def _run_curve(run: Path) -> tuple[list[dict[str, Any]], str]:
 
 
 def _run_metrics(run: Path) -> dict[str, Any]:
-    path = run / "eval.json"
-    if not path.is_file():
-        return {}
-    try:
-        stored = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise GenvisionError(f"{path}: not valid JSON ({err})") from None
-    return {k: v for k, v in stored.items() if k not in ("target", "split")}
+    """RUN/eval.json and the later evaluations beside it (eval-2.json, ...), merged oldest first: a metric
+    measured again shows its newest value."""
+    from genvision.eval.results import stored_results
+
+    merged: dict[str, Any] = {}
+    for path in stored_results(run / "eval.json"):
+        try:
+            stored = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise GenvisionError(f"{path}: not valid JSON ({err})") from None
+        if not isinstance(stored, dict):
+            raise GenvisionError(f"{path}: expected a JSON object of metrics, got {type(stored).__name__}")
+        merged.update({k: v for k, v in stored.items() if k not in ("target", "split")})
+    return merged
 
 
 def _count(model: nn.Module) -> str:

@@ -8,6 +8,8 @@ from typing import NamedTuple
 import torch
 import torch.distributed as dist
 
+from genvision.device import resolve_device
+
 
 class DistInfo(NamedTuple):
     rank: int
@@ -24,14 +26,8 @@ class DistInfo(NamedTuple):
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """'auto' picks cuda, then mps, then cpu."""
-    if name != "auto":
-        return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """'auto' picks cuda, then mps, then cpu; a name this torch cannot use is a one-line GenvisionError."""
+    return resolve_device(name)
 
 
 def init_distributed(device: torch.device) -> DistInfo:

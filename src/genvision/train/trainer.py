@@ -22,6 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from genvision.data.dataset import ImageDataset, to_float
+from genvision.data.splits import balanced_subset
 from genvision.errors import GenvisionError
 from genvision.protocols import Sampler, StepScheduled, sample_grid
 from genvision.train import checkpoint as ckpt
@@ -129,6 +130,7 @@ class Trainer:
         self.step = 0
         self.last_metrics: dict[str, float] = {}
         self._tb = None
+        self._val_index: Tensor | None = None
 
     # ----------------------------------------------------------------- data
     def make_batch(self, data: ImageDataset, index: Tensor) -> dict[str, Tensor]:
@@ -225,9 +227,19 @@ class Trainer:
                 self._tb.add_scalar(k, v, self.step)
 
     # ----------------------------------------------------------------- eval hooks
+    def validation_index(self) -> Tensor:
+        """The validation images validate() scores: all of them, or when they exceed val_batches x micro-batch a
+        class-balanced, seeded subset of that size (data/splits.balanced_subset), the same one at every step.
+        Not the first images of the split: splits can be sorted by label, and those would be a few classes."""
+        if self._val_index is None:
+            bs = max(self.micro_batch, 1)
+            self._val_index = balanced_subset(len(self.val_data), self.config.val_batches * bs,
+                                              labels=self.val_data.labels, seed=self.config.seed + 12345)
+        return self._val_index
+
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
-        """Mean of the EMA model's loss terms over (up to val_batches of) the validation set.
+        """Mean of the EMA model's loss terms over the validation images of `validation_index`.
 
         Runs under a fixed seed so values at different steps compare, and restores the RNG afterwards.
         """
@@ -239,10 +251,7 @@ class Trainer:
         bs = max(self.micro_batch, 1)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed + 12345)
-            for i, start in enumerate(range(0, len(self.val_data), bs)):
-                if i >= self.config.val_batches:
-                    break
-                idx = torch.arange(start, min(start + bs, len(self.val_data)))
+            for idx in self.validation_index().split(bs):
                 with autocast_context(self.device, self.config.bf16):
                     out = model.loss(self.make_batch(self.val_data, idx))
                 for k, v in out.items():

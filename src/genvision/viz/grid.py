@@ -74,5 +74,6 @@ def save_images_npz(images: Tensor, path: str | Path, *, labels: Tensor | None =
         payload["labels"] = torch.as_tensor(labels).cpu().numpy().astype(np.int64)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **payload)
+    with open(path, "wb") as f:  # a file object: numpy would append .npz to a name ending in .NPZ
+        np.savez_compressed(f, **payload)
     return path

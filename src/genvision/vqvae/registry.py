@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from genvision.config import option
 from genvision.entry import BuildContext, ModelEntry, build_plain
 from genvision.errors import GenvisionError
 from genvision.vqvae.model import VQVAE, VQVAEConfig
@@ -13,10 +14,10 @@ from genvision.vqvae.prior import VQVAEPrior, VQVAEPriorConfig
 
 @dataclass(frozen=True)
 class VQVAEPriorSampleOptions:
-    temperature: float | None = None  # None: the config's temperature
+    temperature: float | None = option(None, gt=0)  # None: the config's temperature
     method: str = "fast"  # fast (cached activations) | window | naive: identical samples
     guidance_weight: float = 0.0  # classifier-free guidance w over the codes (priors trained with p_uncond > 0)
-    plausibility: float = 0.01  # with guidance: rule out codes p_c < alpha * max p_c (0 = plain CFG)
+    plausibility: float = option(0.01, min=0, max=1)  # with guidance: rule out codes p_c < alpha * max p_c
 
 
 build_vqvae = build_plain(VQVAE)
