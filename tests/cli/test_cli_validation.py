@@ -207,3 +207,20 @@ def test_help_into_a_closed_pipe_prints_no_traceback():
                                *args], stdout=write, stderr=subprocess.PIPE, env=env, timeout=120)
         assert proc.returncode == 141 and proc.stderr == b"", proc.stderr.decode()
     os.close(write)
+
+
+@pytest.mark.parametrize("option, message", [
+    ("--plausibility=2", "--plausibility must be >= 0 and <= 1, got 2.0"),
+    ("--temperature=0", "--temperature must be > 0, got 0.0"),
+    ("--method=bogus", "--method='bogus': the sampling method is one of fast, window, naive"),
+    ("--guidance-weight=nan", "--guidance-weight must be a finite number, got nan"),
+])
+@pytest.mark.parametrize("model", ["pixelcnn-mnist", "vqvae-prior-mnist", "dvae-tokens-prior-mnist"])
+def test_autoregressive_sample_options_are_checked_before_sampling(model, option, message, tmp_path, capsys):
+    if model == "dvae-tokens-prior-mnist" and option.startswith("--method"):
+        pytest.skip("the token prior has no method option")
+    out = tmp_path / "x.png"
+    assert main(["sample", f"pretrained:{model}", "--n=2", option, f"--out={out}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and message in err and "\n" not in err
+    assert not out.exists()

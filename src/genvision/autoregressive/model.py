@@ -28,6 +28,12 @@ from genvision.errors import GenvisionError
 from genvision.nn.classifier_free import classifier_free_mix, drop_labels
 
 SampleMethod = Literal["fast", "window", "naive"]
+
+
+def check_sample_method(value: str, name: str = "method") -> None:
+    """A sampling method option: one of SampleMethod's values (a one-line GenvisionError otherwise)."""
+    if value not in SampleMethod.__args__:
+        raise GenvisionError(f"{name}={value!r}: the sampling method is one of {', '.join(SampleMethod.__args__)}")
 Distribution = Bernoulli | Categorical | DiscretizedLogisticMixture
 
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from genvision.autoregressive.model import PixelCNNConfig, PixelCNNModel
+from genvision.autoregressive.model import PixelCNNConfig, PixelCNNModel, check_sample_method
+from genvision.config import option
 from genvision.entry import BuildContext, ModelEntry
 from genvision.errors import GenvisionError
 
 
 @dataclass(frozen=True)
 class PixelCNNSampleOptions:
-    temperature: float = 1.0
-    method: str = "fast"  # fast (cached activations) | window | naive: identical samples
+    temperature: float = option(1.0, gt=0)
+    method: str = option("fast", check=check_sample_method)  # fast (cached) | window | naive: identical samples
     guidance_weight: float = 0.0  # classifier-free guidance w (models trained with p_uncond > 0)
     # with guidance: rule out pixel values the conditional gives < alpha x its most likely value's probability
     # (0 = the paper's plain CFG). 0.01 removes the guidance-made lines in the empty top rows (issue 17).
-    plausibility: float = 0.01
+    plausibility: float = option(0.01, min=0, max=1)
 
 
 def _build(cfg: PixelCNNConfig, ctx: BuildContext) -> PixelCNNModel:

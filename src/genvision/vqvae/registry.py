@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from genvision.autoregressive.model import check_sample_method
 from genvision.config import option
 from genvision.entry import BuildContext, ModelEntry, build_plain
 from genvision.errors import GenvisionError
@@ -15,7 +16,7 @@ from genvision.vqvae.prior import VQVAEPrior, VQVAEPriorConfig
 @dataclass(frozen=True)
 class VQVAEPriorSampleOptions:
     temperature: float | None = option(None, gt=0)  # None: the config's temperature
-    method: str = "fast"  # fast (cached activations) | window | naive: identical samples
+    method: str = option("fast", check=check_sample_method)  # fast (cached) | window | naive: identical samples
     guidance_weight: float = 0.0  # classifier-free guidance w over the codes (priors trained with p_uncond > 0)
     plausibility: float = option(0.01, min=0, max=1)  # with guidance: rule out codes p_c < alpha * max p_c
 
