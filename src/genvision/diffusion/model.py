@@ -18,6 +18,7 @@ from genvision.diffusion.losses import hybrid_loss, learned_range_log_variance
 from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
 from genvision.diffusion.samplers import ddim_sample, ddpm_sample
 from genvision.diffusion.schedule import NoiseSchedule
+from genvision.diffusion.timesteps import DEFAULT_SPACING
 from genvision.diffusion.unet import UNet, UNetConfig
 from genvision.errors import GenvisionError
 from genvision.nn.classifier_free import drop_labels
@@ -57,7 +58,8 @@ class DDPMConfig:
 @dataclass(frozen=True)
 class DDPMSampleOptions:
     sampler: str = "ddim"  # ddim | ddpm
-    steps: int = 50  # DDIM steps (DDPM always runs all T)
+    steps: int | None = None  # DDIM: 50 by default; DDPM: all T, fewer respaces the chain (Nichol & Dhariwal)
+    spacing: str = DEFAULT_SPACING  # leading | trailing | linspace (Lin et al. 2024, Table 2)
     eta: float = 0.0
     variance: str = "beta_tilde"  # DDPM: beta | beta_tilde
     clip_x0: bool = True
@@ -107,6 +109,14 @@ class DiffusionModel(nn.Module):
         cond = labels if self.num_classes > 0 else None
         return lambda x, t: learned_range_log_variance(self.schedule, t, self._forward(x, t, cond)[1])
 
+    def learned_range_fn(self, labels: Tensor | None):
+        """The learned variance as v_raw(x_t, t) in [-1, 1], for a sampler to interpolate between its own
+        chain's log β̃ and log β (a respaced chain has other betas); None with the fixed variance."""
+        if not self.cfg.learn_variance:
+            return None
+        cond = labels if self.num_classes > 0 else None
+        return lambda x, t: self._forward(x, t, cond)[1]
+
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         x0 = batch["image"]
         b = x0.shape[0]
@@ -155,7 +165,8 @@ class DiffusionModel(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
-               sampler: str = "ddim", steps: int = 50, eta: float = 0.0, variance: str = "beta_tilde",
+               sampler: str = "ddim", steps: int | None = None, spacing: str = DEFAULT_SPACING, eta: float = 0.0,
+               variance: str = "beta_tilde",
                clip_x0: bool = True, guidance_weight: float | None = None, guidance_scale: float | None = None,
                guidance_lambda: float | None = None, classifier: str | nn.Module = "",
                classifier_scale: float = 0.0, progress: bool = False, callback=None) -> Tensor:
@@ -164,6 +175,8 @@ class DiffusionModel(nn.Module):
         labels: (n,) int64. A class-conditional model is conditioned on them (and guided by the CFG
         weight, in any one of its three conventions); a noise-aware `classifier` module
         with `classifier_scale` s != 0 guides towards them, for unconditional and conditional models.
+        steps: DDIM steps (default 50), or the DDPM chain respaced to that many (default all T), placed by
+        `spacing` (genvision.diffusion.timesteps).
         """
         w = cfg_weight(weight=guidance_weight, scale=guidance_scale, lam=guidance_lambda)
         has_classifier = isinstance(classifier, nn.Module) or bool(classifier)
@@ -182,17 +195,17 @@ class DiffusionModel(nn.Module):
         if has_classifier and classifier_scale != 0.0:
             grad_fn = classifier_log_prob_grad(self._noise_aware_classifier(classifier, device), labels)
             if sampler == "ddpm":  # ADM-G Algorithm 1: shift the mean
-                return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
-                                   generator=generator, progress=progress, callback=callback, device=device,
-                                   log_variance_fn=self.log_variance_fn(labels),
+                return ddpm_sample(fn, self.schedule, shape, steps=steps, spacing=spacing, variance=variance,
+                                   clip_x0=clip_x0, generator=generator, progress=progress, callback=callback,
+                                   device=device, learned_range_fn=self.learned_range_fn(labels),
                                    transition_hook=classifier_mean_shift(grad_fn, scale=classifier_scale))
             fn = classifier_guided_eps(fn, grad_fn, self.schedule, scale=classifier_scale)  # Algorithm 2
         if sampler == "ddim":
-            return ddim_sample(fn, self.schedule, shape, steps=steps, eta=eta, clip_x0=clip_x0,
+            return ddim_sample(fn, self.schedule, shape, steps=steps, spacing=spacing, eta=eta, clip_x0=clip_x0,
                                generator=generator, progress=progress, callback=callback, device=device)
-        return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
-                           generator=generator, progress=progress, callback=callback, device=device,
-                           log_variance_fn=self.log_variance_fn(labels))
+        return ddpm_sample(fn, self.schedule, shape, steps=steps, spacing=spacing, variance=variance,
+                           clip_x0=clip_x0, generator=generator, progress=progress, callback=callback,
+                           device=device, learned_range_fn=self.learned_range_fn(labels))
 
     def _noise_aware_classifier(self, classifier: str | nn.Module, device) -> nn.Module:
         if not isinstance(classifier, nn.Module):  # a model gets modules, never paths: the caller loads it

@@ -133,7 +133,8 @@ def classifier_guidance_tab(model: nn.Module, classifier: nn.Module, *, label: i
 
     labels = torch.full((n,), label, dtype=torch.long)
     samples = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed), sampler=sampler,
-                           steps=steps, classifier=classifier, classifier_scale=float(scale),
+                           steps=steps if sampler == "ddim" else None, classifier=classifier,
+                           classifier_scale=float(scale),
                            callback=_step_callback(total, progress, sampler, record))
     prob = torch.stack(probs)
     final = classifier(samples, torch.zeros(n, dtype=torch.long)).float().softmax(-1)
