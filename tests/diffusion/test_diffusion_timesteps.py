@@ -185,3 +185,16 @@ def test_respacing_errors():
         ddpm_sample(eps_fn, s, (1, 1, 2, 2), steps=1)
     with pytest.raises(GenvisionError, match="descending"):
         ddpm_sample(eps_fn, s, (1, 1, 2, 2), timesteps=[3, 8])
+
+
+@pytest.mark.parametrize("spacing", SPACINGS)
+@pytest.mark.parametrize("clip_x0", [True, False])
+def test_ddim_eta1_is_the_respaced_ddpm_with_beta_tilde_pathwise(spacing, clip_x0):
+    """DDIM's σ_t(η=1)^2 (Song et al. Eq. 16) between kept steps s < t is (1 - ᾱ_s)/(1 - ᾱ_t) (1 - ᾱ_t/ᾱ_s),
+    the β̃ of the respaced chain, and its mean is that chain's posterior mean: the same sampler, draw for draw."""
+    s = NoiseSchedule.cosine(40)
+    eps_fn = optimal_eps_fn(s, 1.2, 0.5)
+    a = ddpm_sample(eps_fn, s, (64, 1, 2, 2), steps=7, spacing=spacing, clip_x0=clip_x0, generator=_gen(3))
+    b = ddim_sample(eps_fn, s, (64, 1, 2, 2), steps=7, spacing=spacing, eta=1.0, clip_x0=clip_x0,
+                    generator=_gen(3))
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
