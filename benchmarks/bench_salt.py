@@ -44,8 +44,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--settings", default="ddim50")
     ap.add_argument("--out", default="")
+    ap.add_argument("--raw", action="store_true", help="the raw weights of a checkpoint, not its EMA")
     args = ap.parse_args()
-    model, _ = load_model(args.target)
+    model, _ = load_model(args.target, use_ema=not args.raw)
     labels = (torch.arange(args.n) % 10) if model.num_classes > 0 else None
     sched = model.schedule
 
@@ -129,11 +130,11 @@ def main() -> None:
         for k, v in extra.items():
             add(f"{name}: {k}", v, 0.0)
         print(rows[-1 - len(extra)], flush=True)
-    print_table(f"salt of {args.target}, n={args.n}, seed {args.seed}", rows)
+    print_table(f"salt of {args.target}{' (raw weights)' if args.raw else ''}, n={args.n}, seed {args.seed}", rows)
     if args.out:
         path = Path(args.out)
         old = json.loads(path.read_text()) if path.exists() else {}
-        old.setdefault(args.target, {}).update(results)
+        old.setdefault(args.target + (" (raw weights)" if args.raw else ""), {}).update(results)
         path.write_text(json.dumps(old, indent=1))
 
 

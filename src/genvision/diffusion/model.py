@@ -60,7 +60,9 @@ class DDPMSampleOptions:
     sampler: str = "ddim"  # ddim | ddpm
     steps: int | None = None  # DDIM: 50 by default; DDPM: all T, fewer respaces the chain (Nichol & Dhariwal)
     spacing: str = DEFAULT_SPACING  # leading | trailing | linspace (Lin et al. 2024, Table 2)
-    eta: float = 0.0
+    # DDIM's η (Song et al. Eq. 16). 1: stochastic, the 50-step respaced DDPM chain with β̃ (Nichol & Dhariwal
+    # Sec. 4); η = 0 carries x_T's outliers into the image as salt (docs/diffusion.md, Sec. 11).
+    eta: float = 1.0
     variance: str = "beta_tilde"  # DDPM: beta | beta_tilde
     clip_x0: bool = True
     guidance_weight: float | None = None  # CFG, paper convention (w)
@@ -165,7 +167,7 @@ class DiffusionModel(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
-               sampler: str = "ddim", steps: int | None = None, spacing: str = DEFAULT_SPACING, eta: float = 0.0,
+               sampler: str = "ddim", steps: int | None = None, spacing: str = DEFAULT_SPACING, eta: float = 1.0,
                variance: str = "beta_tilde",
                clip_x0: bool = True, guidance_weight: float | None = None, guidance_scale: float | None = None,
                guidance_lambda: float | None = None, classifier: str | nn.Module = "",
@@ -176,7 +178,7 @@ class DiffusionModel(nn.Module):
         weight, in any one of its three conventions); a noise-aware `classifier` module
         with `classifier_scale` s != 0 guides towards them, for unconditional and conditional models.
         steps: DDIM steps (default 50), or the DDPM chain respaced to that many (default all T), placed by
-        `spacing` (genvision.diffusion.timesteps).
+        `spacing` (genvision.diffusion.timesteps). eta: DDIM's η, 1 by default (stochastic; 0 leaves salt).
         """
         w = cfg_weight(weight=guidance_weight, scale=guidance_scale, lam=guidance_lambda)
         has_classifier = isinstance(classifier, nn.Module) or bool(classifier)
