@@ -6,7 +6,8 @@
 Salt (genvision.eval.salt): pixels brighter than a level whose 8 neighbours are all darker than it, counted
 per 100 images, at three levels: `visible` 12.5% grey (-0.75 in [-1, 1]), `faint` 5% (-0.9), and `bright`
 (> 0 with neighbours < -0.5); `imgs` is the fraction of images with visible salt. Every setting starts from the
-same seed (same x_T). The real mnist5k val split is the reference row. Counterfactual rows marked "(post)"
+same seed (same x_T); `x_T there` is the mean (min) of x_T at the faint salt pixels. The real mnist5k val
+split is the reference row. Counterfactual rows marked "(post)"
 reuse a run's samples: the DDPM run's x_1 (the state before the last step) and its x_0 with the posterior
 noise of step 1 added at the end.
 """
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import print_table  # noqa: E402
 from genvision.data import load_dataset  # noqa: E402
 from genvision.diffusion.samplers import ddim_sample  # noqa: E402
-from genvision.eval.salt import salt  # noqa: E402
+from genvision.eval.salt import isolated_on_pixels, salt  # noqa: E402
 from genvision.loading import load_model  # noqa: E402
 
 
@@ -109,13 +110,18 @@ def main() -> None:
     real = load_dataset("mnist5k", split="val").float_images()
     rows, results = [], {}
 
+    # Every sampler's first draw from the seeded generator is x_T: where do its outliers end up?
+    x_T = torch.randn((args.n, *model.image_shape), generator=torch.Generator().manual_seed(args.seed))
+
     def add(name, images, seconds):
         vis, faint, bright = salt(images), salt(images, on=-0.9, off=-0.9), salt(images, on=0.0, off=-0.5)
+        at = x_T[isolated_on_pixels(images, on=-0.9, off=-0.9)] if images.shape == x_T.shape else x_T[:0]
         results[name] = {"visible_per_100": vis.per_100, "faint_per_100": faint.per_100,
                          "bright_per_100": bright.per_100, "images_with_visible": vis.images,
-                         "n": images.shape[0], "seconds": round(seconds, 1)}
+                         "x_T_at_faint_salt": at.tolist(), "n": images.shape[0], "seconds": round(seconds, 1)}
         rows.append({"setting": name, "visible": f"{vis.per_100:.1f}", "faint": f"{faint.per_100:.1f}",
-                     "bright": f"{bright.per_100:.1f}", "imgs": f"{vis.images:.3f}", "n": images.shape[0],
+                     "bright": f"{bright.per_100:.1f}", "imgs": f"{vis.images:.3f}",
+                     "x_T there": f"{at.mean():.1f} (min {at.min():.1f})" if len(at) else "-", "n": images.shape[0],
                      "s": f"{seconds:.0f}"})
 
     add("real mnist5k val", real, 0.0)
