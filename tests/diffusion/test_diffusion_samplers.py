@@ -13,9 +13,9 @@ from genvision.diffusion.samplers import (
     ddpm_sample,
     ddpm_step,
     ddpm_transition,
-    timestep_subsequence,
 )
 from genvision.diffusion.schedule import NoiseSchedule
+from genvision.diffusion.timesteps import spaced_timesteps
 from genvision.errors import GenvisionError
 
 M, S = 0.3, 0.2  # the toy data: x_0 ~ N(M, S^2) per dimension
@@ -25,14 +25,14 @@ def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def test_timestep_subsequence():
-    assert timestep_subsequence(10, 5) == [8, 6, 4, 2, 0]
-    assert timestep_subsequence(10, 10) == list(range(9, -1, -1))
-    assert timestep_subsequence(10, 3) == [6, 3, 0]
-    assert timestep_subsequence(1000, 50)[:2] == [980, 960] and len(timestep_subsequence(1000, 50)) == 50
+def test_leading_timesteps():
+    assert spaced_timesteps(10, 5, "leading") == [8, 6, 4, 2, 0]
+    assert spaced_timesteps(10, 10, "leading") == list(range(9, -1, -1))
+    assert spaced_timesteps(10, 3, "leading") == [6, 3, 0]
+    assert spaced_timesteps(1000, 50, "leading")[:2] == [980, 960] and len(spaced_timesteps(1000, 50, "leading")) == 50
     for bad in (0, 11):
         with pytest.raises(GenvisionError, match="steps"):
-            timestep_subsequence(10, bad)
+            spaced_timesteps(10, bad, "leading")
 
 
 @pytest.mark.parametrize("clip_x0", [True, False])

@@ -30,10 +30,11 @@ def test_per_sample_weights_equal_the_models_guided_eps(cfg_model):
 def test_cfg_samples_equal_model_sample_and_the_row_shares_sample_0s_noise(cfg_model):
     r = run_cfg(cfg_model, label=2, lam=2.0, steps=4, seed=5, n=3, row_lambdas=(1.0, 2.0))
     ref = cfg_model.sample(3, labels=torch.full((3,), 2), generator=torch.Generator().manual_seed(5), steps=4,
-                           guidance_weight=1.0)
+                           eta=0.0, guidance_weight=1.0)  # the lab runs deterministic DDIM: one x_T per row
     torch.testing.assert_close(r.samples, ref, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(r.row[1], ref[0], atol=1e-5, rtol=1e-5)  # lam = 2 in the row is sample 0
-    plain = cfg_model.sample(1, labels=torch.tensor([2]), generator=torch.Generator().manual_seed(5), steps=4)
+    plain = cfg_model.sample(1, labels=torch.tensor([2]), generator=torch.Generator().manual_seed(5), steps=4,
+                             eta=0.0)
     torch.testing.assert_close(r.row[0], plain[0], atol=1e-5, rtol=1e-5)  # lam = 1: the conditional model
     # two rows (x_t, predicted x_0) of 4 frames (all 4 steps) of 8x8 images, 2 px padding, upscaled x4
     assert r.filmstrip.shape == ((2 * (8 + 2) + 2) * 4, (4 * (8 + 2) + 2) * 4, 3)

@@ -21,6 +21,7 @@ from genvision.diffusion.losses import hybrid_loss, learned_range_log_variance
 from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
 from genvision.diffusion.samplers import ddim_sample, ddpm_sample
 from genvision.diffusion.schedule import NoiseSchedule
+from genvision.diffusion.timesteps import DEFAULT_SPACING
 from genvision.diffusion.unet import UNet, UNetConfig
 from genvision.errors import GenvisionError
 from genvision.nn.classifier_free import drop_labels
@@ -60,8 +61,12 @@ class DDPMConfig:
 @dataclass(frozen=True)
 class DDPMSampleOptions:
     sampler: Literal["ddim", "ddpm"] = "ddim"
-    steps: int = option(50, min=1)  # DDIM steps (DDPM always runs all T)
-    eta: float = option(0.0, min=0, max=1)  # DDIM's eta (Song et al. 2021, Eq. 16): 0 deterministic, 1 DDPM-like
+    # DDIM: 50 by default; DDPM: all T, fewer respaces the chain (Nichol & Dhariwal 2021, Sec. 4)
+    steps: int | None = option(None, min=1)
+    spacing: Literal["leading", "trailing", "linspace"] = DEFAULT_SPACING  # Lin et al. 2024, Table 2
+    # DDIM's η (Song et al. Eq. 16). 1: stochastic, the 50-step respaced DDPM chain with β̃ (Nichol & Dhariwal
+    # Sec. 4); η = 0 carries x_T's outliers into the image as salt (docs/diffusion.md, Sec. 11).
+    eta: float = option(1.0, min=0, max=1)
     variance: Literal["beta", "beta_tilde"] = "beta_tilde"  # DDPM only
     clip_x0: bool = True
     guidance_weight: float | None = None  # CFG, paper convention (w)
@@ -116,6 +121,14 @@ class DiffusionModel(nn.Module):
         cond = labels if self.num_classes > 0 else None
         return lambda x, t: learned_range_log_variance(self.schedule, t, self._forward(x, t, cond)[1])
 
+    def learned_range_fn(self, labels: Tensor | None):
+        """The learned variance as v_raw(x_t, t) in [-1, 1], for a sampler to interpolate between its own
+        chain's log β̃ and log β (a respaced chain has other betas); None with the fixed variance."""
+        if not self.cfg.learn_variance:
+            return None
+        cond = labels if self.num_classes > 0 else None
+        return lambda x, t: self._forward(x, t, cond)[1]
+
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         x0 = batch["image"]
         b = x0.shape[0]
@@ -164,7 +177,8 @@ class DiffusionModel(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
-               sampler: str = "ddim", steps: int = 50, eta: float = 0.0, variance: str = "beta_tilde",
+               sampler: str = "ddim", steps: int | None = None, spacing: str = DEFAULT_SPACING, eta: float = 1.0,
+               variance: str = "beta_tilde",
                clip_x0: bool = True, guidance_weight: float | None = None, guidance_scale: float | None = None,
                guidance_lambda: float | None = None, classifier: str | nn.Module = "",
                classifier_scale: float = 0.0, progress: bool = False, callback=None) -> Tensor:
@@ -173,6 +187,8 @@ class DiffusionModel(nn.Module):
         labels: (n,) int64. A class-conditional model is conditioned on them (and guided by the CFG
         weight, in any one of its three conventions); a noise-aware `classifier` module
         with `classifier_scale` s != 0 guides towards them, for unconditional and conditional models.
+        steps: DDIM steps (default 50), or the DDPM chain respaced to that many (default all T), placed by
+        `spacing` (genvision.diffusion.timesteps). eta: DDIM's η, 1 by default (stochastic; 0 leaves salt).
         """
         w = cfg_weight(weight=guidance_weight, scale=guidance_scale, lam=guidance_lambda)
         check_classifier_scale(classifier, classifier_scale)
@@ -192,17 +208,17 @@ class DiffusionModel(nn.Module):
         if has_classifier and classifier_scale != 0.0:
             grad_fn = classifier_log_prob_grad(self._noise_aware_classifier(classifier, device), labels)
             if sampler == "ddpm":  # ADM-G Algorithm 1: shift the mean
-                return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
-                                   generator=generator, progress=progress, callback=callback, device=device,
-                                   log_variance_fn=self.log_variance_fn(labels),
+                return ddpm_sample(fn, self.schedule, shape, steps=steps, spacing=spacing, variance=variance,
+                                   clip_x0=clip_x0, generator=generator, progress=progress, callback=callback,
+                                   device=device, learned_range_fn=self.learned_range_fn(labels),
                                    transition_hook=classifier_mean_shift(grad_fn, scale=classifier_scale))
             fn = classifier_guided_eps(fn, grad_fn, self.schedule, scale=classifier_scale)  # Algorithm 2
         if sampler == "ddim":
-            return ddim_sample(fn, self.schedule, shape, steps=steps, eta=eta, clip_x0=clip_x0,
+            return ddim_sample(fn, self.schedule, shape, steps=steps, spacing=spacing, eta=eta, clip_x0=clip_x0,
                                generator=generator, progress=progress, callback=callback, device=device)
-        return ddpm_sample(fn, self.schedule, shape, variance=variance, clip_x0=clip_x0,
-                           generator=generator, progress=progress, callback=callback, device=device,
-                           log_variance_fn=self.log_variance_fn(labels))
+        return ddpm_sample(fn, self.schedule, shape, steps=steps, spacing=spacing, variance=variance,
+                           clip_x0=clip_x0, generator=generator, progress=progress, callback=callback,
+                           device=device, learned_range_fn=self.learned_range_fn(labels))
 
     def _noise_aware_classifier(self, classifier: str | nn.Module, device) -> nn.Module:
         if not isinstance(classifier, nn.Module):  # a model gets modules, never paths: the caller loads it

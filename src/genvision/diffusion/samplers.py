@@ -18,11 +18,16 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from genvision.diffusion.losses import learned_range_log_variance
 from genvision.diffusion.schedule import NoiseSchedule, extract
+from genvision.diffusion.timesteps import DEFAULT_SPACING, check_descending, respace, spaced_timesteps
 from genvision.errors import GenvisionError
 
 EpsFn = Callable[[Tensor, Tensor], Tensor]
 LogVarianceFn = Callable[[Tensor, Tensor], Tensor]
+# (x_t, t) -> v_raw in [-1, 1]: a learned variance as the fraction between log β̃ and log β of the chain
+# being sampled (Eq. 15, Nichol & Dhariwal 2021), so a respaced chain interpolates between its own betas.
+LearnedRangeFn = Callable[[Tensor, Tensor], Tensor]
 # callback(i, t, x_t, x0_pred): step index i from 0, timestep t, the state fed to the model at t and
 # the x_0 predicted from it (clipped when clip_x0), both (B, C, H, W).
 Callback = Callable[[int, int, Tensor, Tensor], None]
@@ -72,18 +77,6 @@ def _timesteps(t: int, x: Tensor) -> Tensor:
 def _predict_x0(schedule: NoiseSchedule, x_t: Tensor, tt: Tensor, eps: Tensor, clip_x0: bool) -> Tensor:
     x0 = schedule.predict_x0_from_eps(x_t, tt, eps)  # Eq. 15, Ho et al. 2020
     return x0.clamp(-1.0, 1.0) if clip_x0 else x0
-
-
-def timestep_subsequence(T: int, steps: int) -> list[int]:
-    """``steps`` evenly spaced timesteps of 0..T-1, descending: [(steps-1)*k, ..., k, 0], k = T // steps.
-
-    This is diffusers' "leading" spacing (the DDIM paper's "uniform" skip, trimmed to exactly
-    ``steps`` values); with steps == T it is every timestep.
-    """
-    if not 1 <= steps <= T:
-        raise GenvisionError(f"number of sampling steps must be in [1, {T}], got {steps}")
-    k = T // steps
-    return [i * k for i in range(steps - 1, -1, -1)]
 
 
 # ---- DDPM --------------------------------------------------------------------------------------
@@ -158,12 +151,24 @@ def _initial_noise(
     return standard_normal(shape, generator=generator, device=device)
 
 
+def _sampling_timesteps(T: int, steps: int | None, spacing: str, timesteps: Sequence[int] | None,
+                        default_steps: int) -> list[int]:
+    if timesteps is not None:
+        if steps is not None:
+            raise GenvisionError("give either steps (with a spacing) or explicit timesteps, not both")
+        return check_descending(timesteps, T)
+    return spaced_timesteps(T, default_steps if steps is None else steps, spacing)
+
+
 @torch.no_grad()
 def ddpm_sample(
     eps_fn: EpsFn,
     schedule: NoiseSchedule,
     shape: Sequence[int],
     *,
+    steps: int | None = None,
+    spacing: str = DEFAULT_SPACING,
+    timesteps: Sequence[int] | None = None,
     variance: str = "beta_tilde",
     clip_x0: bool = True,
     generator: torch.Generator | None = None,
@@ -172,28 +177,43 @@ def ddpm_sample(
     callback: Callback | None = None,
     device: torch.device | str | None = None,
     log_variance_fn: LogVarianceFn | None = None,
+    learned_range_fn: LearnedRangeFn | None = None,
     transition_hook: TransitionHook | None = None,
 ) -> Tensor:
-    """Ancestral sampling over all T steps (Algorithm 2, Ho et al. 2020). Returns x_0: ``shape``.
+    """Ancestral sampling (Algorithm 2, Ho et al. 2020), over all T steps or a respaced chain. Returns x_0.
 
     shape: (B, C, H, W); x_T: optional starting noise of that shape (else drawn from ``generator``).
-    log_variance_fn(x_t, t) -> (B, C, H, W): a learned log σ_t^2 that replaces ``variance``.
+    steps (placed by ``spacing``, see :mod:`~genvision.diffusion.timesteps`) or explicit descending
+    ``timesteps``: sample the respaced chain on them (Nichol & Dhariwal 2021, Sec. 4); default all T.
+    The model (eps_fn, hooks, callback) always sees the original timestep; the chain's betas are respaced.
+    learned_range_fn(x_t, t) -> v_raw (B, C, H, W): a learned variance, interpolated between the chain's own
+    log β̃ and log β; log_variance_fn(x_t, t) -> log σ_t^2: a learned variance of the full chain only.
+    Both replace ``variance``.
     transition_hook(x_t, t, transition) -> transition: changes p(x_{t-1} | x_t) before it is sampled, e.g.
     classifier guidance shifts its mean (ADM-G Algorithm 1); it sees the learned variance when there is one.
     Runs under no_grad; guidance that needs gradients enables them inside eps_fn or the hook.
     """
-    x = _initial_noise(schedule, shape, x_T, generator, device)
     T = schedule.num_timesteps
-    for i, t in enumerate(tqdm(range(T - 1, -1, -1), disable=not progress, desc="ddpm")):
-        tt = _timesteps(t, x)
-        log_var = None if log_variance_fn is None else log_variance_fn(x, tt)
-        tr = ddpm_transition(schedule, x, t, eps_fn(x, tt), variance=variance, log_variance=log_var,
-                             clip_x0=clip_x0)
+    ts = _sampling_timesteps(T, steps, spacing, timesteps, T)
+    chain = respace(schedule, ts)
+    if chain is not schedule and log_variance_fn is not None:
+        raise GenvisionError("a respaced DDPM chain needs learned_range_fn, not log_variance_fn: the learned "
+                             "variance is re-interpolated between the respaced betas")
+    x = _initial_noise(schedule, shape, x_T, generator, device)
+    for i, t in enumerate(tqdm(ts, disable=not progress, desc="ddpm")):
+        k = len(ts) - 1 - i  # the step's index in the (respaced) chain; k == t over all T steps
+        tt, kk = _timesteps(t, x), _timesteps(k, x)
+        log_var = None
+        if learned_range_fn is not None:
+            log_var = learned_range_log_variance(chain, kk, learned_range_fn(x, tt))
+        elif log_variance_fn is not None:
+            log_var = log_variance_fn(x, tt)
+        tr = ddpm_transition(chain, x, k, eps_fn(x, tt), variance=variance, log_variance=log_var, clip_x0=clip_x0)
         if callback is not None:
             callback(i, t, x, tr.x0_pred)
         if transition_hook is not None:
             tr = transition_hook(x, tt, tr)
-        x = sample_transition(tr, t, generator=generator)
+        x = sample_transition(tr, k, generator=generator)
     return x
 
 
@@ -236,20 +256,14 @@ def ddim_step(
     return Step(x_prev, x0)
 
 
-def _check_descending(timesteps: Sequence[int], T: int) -> list[int]:
-    ts = [int(t) for t in timesteps]
-    if not ts or any(a <= b for a, b in zip(ts, ts[1:], strict=False)) or ts[0] >= T or ts[-1] < 0:
-        raise GenvisionError(f"DDIM timesteps must be strictly descending within [0, {T}), got {ts}")
-    return ts
-
-
 @torch.no_grad()
 def ddim_sample(
     eps_fn: EpsFn,
     schedule: NoiseSchedule,
     shape: Sequence[int],
     *,
-    steps: int = 50,
+    steps: int | None = None,
+    spacing: str = DEFAULT_SPACING,
     eta: float = 0.0,
     timesteps: Sequence[int] | None = None,
     clip_x0: bool = True,
@@ -259,13 +273,12 @@ def ddim_sample(
     callback: Callback | None = None,
     device: torch.device | str | None = None,
 ) -> Tensor:
-    """DDIM sampling (Song et al. 2021) over ``timestep_subsequence(T, steps)`` or ``timesteps``.
-
-    timesteps: explicit strictly descending list (any subset of 0..T-1); the walk ends at x_0 after
-    the last one. Returns x_0: ``shape``. Runs under no_grad.
+    """DDIM sampling (Song et al. 2021) over ``spaced_timesteps(T, steps, spacing)`` (steps default 50)
+    or explicit ``timesteps`` (strictly descending, any subset of 0..T-1); the walk ends at x_0 after the
+    last one. Returns x_0: ``shape``. Runs under no_grad.
     """
     T = schedule.num_timesteps
-    ts = _check_descending(timestep_subsequence(T, steps) if timesteps is None else timesteps, T)
+    ts = _sampling_timesteps(T, steps, spacing, timesteps, min(50, T))
     x = _initial_noise(schedule, shape, x_T, generator, device)
     for i, t in enumerate(tqdm(ts, disable=not progress, desc="ddim")):
         t_prev = ts[i + 1] if i + 1 < len(ts) else -1

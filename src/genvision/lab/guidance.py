@@ -76,7 +76,9 @@ def cfg_tab(model: nn.Module, *, label: int, lam: float, steps: int = 10, seed: 
 
     model: a class-conditional DiffusionModel trained with label dropout; lam >= 0 in the lecture's convention
     (converted by lambda_to_weight). The n samples start from x_T ~ N(0, I) drawn from `seed` (as
-    model.sample would), the lambda row from sample 0's x_T; all of them run as one batch."""
+    model.sample would), the lambda row from sample 0's x_T; all of them run as one batch. Deterministic DDIM
+    (η = 0: model.sample(eta=0) with the same x_T), so that x_T alone fixes each image of the row; unlike the
+    stochastic default of model.sample it can leave faint salt (docs/diffusion.md Sec. 11)."""
     if not num_labels(model):
         raise GenvisionError("classifier-free guidance needs a class-conditional model")
     label = check_label(label, num_labels(model))
@@ -133,7 +135,8 @@ def classifier_guidance_tab(model: nn.Module, classifier: nn.Module, *, label: i
 
     labels = torch.full((n,), label, dtype=torch.long)
     samples = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(seed), sampler=sampler,
-                           steps=steps, classifier=classifier, classifier_scale=float(scale),
+                           steps=steps if sampler == "ddim" else None, classifier=classifier,
+                           classifier_scale=float(scale),
                            callback=_step_callback(total, progress, sampler, record))
     prob = torch.stack(probs)
     final = classifier(samples, torch.zeros(n, dtype=torch.long)).float().softmax(-1)
