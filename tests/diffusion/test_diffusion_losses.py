@@ -12,11 +12,12 @@ from genvision.diffusion.losses import (
     _discretized_gaussian_log_likelihood,
     hybrid_loss,
     learned_range_log_variance,
+    min_snr_weight,
     normal_kl,
     simple_loss,
     vlb_term,
 )
-from genvision.diffusion.parameterization import training_target
+from genvision.diffusion.parameterization import model_output_to_eps_x0, training_target
 from genvision.diffusion.schedule import NoiseSchedule
 from genvision.errors import GenvisionError
 
@@ -173,3 +174,67 @@ def test_hybrid_loss_with_x0_prediction_uses_the_x0_target():
     assert h.simple.abs().max().item() == 0.0
     assert h.vlb.abs().max().item() < 1e-5  # perfect mean, β̃ variance: every KL term vanishes
     torch.testing.assert_close(training_target(s, x0, noise, t, prediction="x0"), x0)
+
+
+# ---- min-SNR-γ weighting (Hang et al. 2023) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("gamma", [5.0, 1.0])
+def test_min_snr_weight_matches_the_closed_form_for_each_prediction(gamma):
+    s = NoiseSchedule.cosine(1000)
+    t = torch.arange(1000)
+    f = np.cos((np.arange(1001) / 1000 + 0.008) / 1.008 * math.pi / 2) ** 2
+    ac = np.cumprod(1 - np.minimum(1 - f[1:] / f[:-1], 0.999))  # ᾱ_t in float64, from Eq. 17 directly
+    snr = ac / (1 - ac)
+    expected = {"eps": np.minimum(snr, gamma) / snr, "x0": np.minimum(snr, gamma),
+                "v": np.minimum(snr, gamma) / (snr + 1)}
+    for prediction, ref in expected.items():
+        w = min_snr_weight(s, t, prediction=prediction, gamma=gamma)
+        assert w.shape == (1000,) and w.dtype == torch.float32
+        np.testing.assert_allclose(w.numpy(), ref, rtol=1e-5, atol=1e-12)
+    # the ends: ε is down-weighted where SNR > γ and unweighted in the noisy half
+    w_eps = min_snr_weight(s, t, prediction="eps", gamma=gamma).numpy()
+    assert w_eps[0] < 1e-3 and w_eps[-1] == 1.0 and np.all(np.diff(w_eps) >= 0)
+
+
+def test_min_snr_makes_the_three_parameterisations_one_loss():
+    """The weighted ε-, x_0- and v-losses of the same x̂_0 are all min(SNR, γ) ||x_0 - x̂_0||^2."""
+    s = NoiseSchedule.cosine(100, dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.rand(6, 1, 3, 3, generator=g, dtype=torch.float64) * 2 - 1
+    noise = torch.randn(6, 1, 3, 3, generator=g, dtype=torch.float64)
+    x0_hat = x0 + 0.1 * torch.randn(6, 1, 3, 3, generator=g, dtype=torch.float64)
+    t = torch.tensor([0, 5, 20, 50, 80, 99])
+    xt = s.q_sample(x0, t, noise)
+    eps_hat = s.predict_eps_from_x0(xt, t, x0_hat)
+    outputs = {"x0": x0_hat, "eps": eps_hat, "v": s.v_from_eps(x0_hat, eps_hat, t)}
+    snr = s.alphas_cumprod[t] / (1 - s.alphas_cumprod[t])
+    ref = snr.clamp(max=5.0) * ((x0 - x0_hat) ** 2).mean(dim=(1, 2, 3))
+    for prediction, out in outputs.items():
+        assert torch.allclose(model_output_to_eps_x0(s, xt, t, out, prediction=prediction).x0, x0_hat)
+        loss = simple_loss(out, training_target(s, x0, noise, t, prediction=prediction))
+        weighted = min_snr_weight(s, t, prediction=prediction, gamma=5.0).double() * loss
+        torch.testing.assert_close(weighted, ref, rtol=1e-5, atol=0)
+
+
+def test_min_snr_weight_rejects_bad_options():
+    s = NoiseSchedule.cosine(10)
+    with pytest.raises(GenvisionError, match="prediction"):
+        min_snr_weight(s, torch.tensor([1]), prediction="score", gamma=5.0)
+    with pytest.raises(GenvisionError, match="gamma"):
+        min_snr_weight(s, torch.tensor([1]), prediction="eps", gamma=0.0)
+
+
+def test_hybrid_loss_weights_only_the_simple_term():
+    s = NoiseSchedule.cosine(10)
+    g = torch.Generator().manual_seed(1)
+    x0 = torch.rand(3, 1, 2, 2, generator=g) * 2 - 1
+    noise = torch.randn(3, 1, 2, 2, generator=g)
+    t = torch.tensor([1, 4, 7])
+    xt = s.q_sample(x0, t, noise)
+    out, v_raw = torch.randn(3, 1, 2, 2, generator=g), torch.rand(3, 1, 2, 2, generator=g) * 2 - 1
+    plain = hybrid_loss(s, x0, xt, t, noise, model_output=out, v_raw=v_raw)
+    w = torch.tensor([0.5, 2.0, 0.0])
+    weighted = hybrid_loss(s, x0, xt, t, noise, model_output=out, v_raw=v_raw, simple_weight=w)
+    torch.testing.assert_close(weighted.simple, plain.simple)
+    torch.testing.assert_close(weighted.loss - plain.loss, (w - 1) * plain.simple)

@@ -124,3 +124,20 @@ def test_label_dropout_only_while_training():
     torch.manual_seed(0)
     model.loss({"image": torch.zeros(500, 1, 8, 8), "label": torch.full((500,), 4, dtype=torch.long)})
     assert torch.equal(seen[0], torch.full((500,), 4))
+
+
+def test_min_snr_loss_weighting_is_an_option_of_the_model():
+    x = torch.rand(4, 1, 8, 8) * 2 - 1
+    batch = {"image": x, "label": torch.tensor([0, 1, 2, 3])}
+    for prediction in ("eps", "x0", "v"):
+        torch.manual_seed(0)
+        model = DiffusionModel(DDPMConfig(**TINY, class_conditional=True, prediction=prediction,
+                                          loss_weighting="min_snr"), (1, 8, 8), 10)
+        torch.manual_seed(1)
+        out = model.loss(batch)
+        assert set(out) == {"loss", "simple"} and torch.isfinite(out["loss"])
+        out["loss"].backward()
+    with pytest.raises(GenvisionError, match="loss_weighting"):
+        DDPMConfig(**TINY, loss_weighting="snr")
+    with pytest.raises(GenvisionError, match="min-snr-gamma"):
+        DDPMConfig(**TINY, min_snr_gamma=0.0)

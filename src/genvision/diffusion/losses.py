@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from genvision.diffusion.parameterization import model_output_to_eps_x0, training_target
+from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
 from genvision.diffusion.schedule import NoiseSchedule, extract
 from genvision.errors import GenvisionError
 
@@ -34,6 +34,34 @@ def simple_loss(model_output: Tensor, target: Tensor) -> Tensor:
             f"model output shape {tuple(model_output.shape)} != target shape {tuple(target.shape)}"
         )
     return _mean_flat((model_output - target) ** 2)
+
+
+LOSS_WEIGHTINGS = ("none", "min_snr")
+
+
+def min_snr_weight(schedule: NoiseSchedule, t: Tensor, *, prediction: str, gamma: float) -> Tensor:
+    """Min-SNR-γ weight of L_simple per example (Hang et al. 2023), for the target the model predicts.
+
+    The weight on the x_0-error is min(SNR(t), γ), SNR(t) = ᾱ_t / (1 - ᾱ_t): the easy, low-noise steps no
+    longer dominate the gradient. The ε- and v-errors are the x_0-error times SNR and SNR + 1, so the same
+    weighting reads min(SNR, γ) / SNR for ε, min(SNR, γ) for x_0 and min(SNR, γ) / (SNR + 1) for v.
+    t: (B,) int64; returns (B,) float32.
+    """
+    if prediction not in PREDICTIONS:
+        raise GenvisionError(f"unknown prediction {prediction!r}; expected one of {PREDICTIONS}")
+    if not gamma > 0:
+        raise GenvisionError(f"min_snr_gamma must be > 0, got {gamma}")
+    # SNR from sqrt(1/ᾱ - 1), which the schedule rounds from float64: 1 - ᾱ in float32 loses the digits at t ~ 0
+    recipm1 = schedule.sqrt_recipm1_alphas_cumprod
+    snr = recipm1.double().gather(0, t.to(recipm1.device, torch.long)).pow(-2)
+    clipped = snr.clamp(max=gamma)
+    if prediction == "eps":  # min(SNR, γ) / SNR, written so that SNR -> 0 gives 1, not 0/0
+        w = torch.where(snr > gamma, gamma / snr, torch.ones_like(snr))
+    elif prediction == "x0":
+        w = clipped
+    else:
+        w = clipped / (snr + 1.0)
+    return w.float()
 
 
 def normal_kl(mean1: Tensor, logvar1: Tensor, mean2: Tensor, logvar2: Tensor) -> Tensor:
@@ -125,6 +153,7 @@ def hybrid_loss(
     v_raw: Tensor,
     prediction: str = "eps",
     lambda_vlb: float = 1e-3,
+    simple_weight: Tensor | None = None,
 ) -> HybridLoss:
     """L_hybrid = L_simple + λ L_vlb (Eq. 16, Nichol & Dhariwal 2021) with a learned variance.
 
@@ -134,6 +163,7 @@ def hybrid_loss(
     The VLB term sees a stop-gradient copy of the mean, so it trains only the variance (Sec. 3.1).
     As in improved-diffusion, L_vlb = T * L_t for the sampled t (an unbiased estimate of the sum),
     measured in bits/dim; ``vlb`` in the result is that single L_t in bits/dim.
+    simple_weight: (B,) weights of L_simple in ``loss`` (e.g. :func:`min_snr_weight`); ``simple`` is unweighted.
     """
     simple = simple_loss(model_output, training_target(schedule, x0, noise, t, prediction=prediction))
     x0_pred = model_output_to_eps_x0(schedule, xt, t, model_output.detach(), prediction=prediction).x0
@@ -142,5 +172,6 @@ def hybrid_loss(
     dims = x0[0].numel()
     vlb_nats = vlb_term(schedule, x0, xt, t, pred_mean=pred_mean, pred_log_variance=log_var)
     vlb = vlb_nats / (dims * math.log(2.0))
-    loss = simple + lambda_vlb * schedule.num_timesteps * vlb
+    weighted = simple if simple_weight is None else simple_weight * simple
+    loss = weighted + lambda_vlb * schedule.num_timesteps * vlb
     return HybridLoss(loss, simple, vlb)

@@ -8,7 +8,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from genvision.config import option
+from genvision.config import check_ranges, option
 from genvision.diffusion.guidance import (
     check_classifier_scale,
     classifier_free_eps,
@@ -17,7 +17,13 @@ from genvision.diffusion.guidance import (
     classifier_mean_shift,
 )
 from genvision.diffusion.guidance import guidance_weight as cfg_weight
-from genvision.diffusion.losses import hybrid_loss, learned_range_log_variance
+from genvision.diffusion.losses import (
+    LOSS_WEIGHTINGS,
+    hybrid_loss,
+    learned_range_log_variance,
+    min_snr_weight,
+    simple_loss,
+)
 from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
 from genvision.diffusion.samplers import ddim_sample, ddpm_sample
 from genvision.diffusion.schedule import NoiseSchedule
@@ -40,13 +46,18 @@ class DDPMConfig:
     schedule: str = "cosine"
     timesteps: int = option(1000, min=2)
     prediction: str = "eps"  # eps | x0 | v
+    loss_weighting: str = "none"  # none (L_simple) | min_snr (Hang et al. 2023; docs/diffusion.md, 7b)
+    min_snr_gamma: float = option(5.0, gt=0)
     learn_variance: bool = False  # L_hybrid with a learned Σ (Nichol & Dhariwal 2021); DDPM sampling uses it
     class_conditional: bool = False
     p_uncond: float = 0.1  # label dropout to the null class (Ho & Salimans 2022, Table 1)
 
     def __post_init__(self) -> None:
+        check_ranges(self, checks=False)  # held to the option ranges when built in code, too
         if self.prediction not in PREDICTIONS:
             raise GenvisionError(f"prediction must be one of {PREDICTIONS}, got {self.prediction!r}")
+        if self.loss_weighting not in LOSS_WEIGHTINGS:
+            raise GenvisionError(f"loss_weighting must be one of {LOSS_WEIGHTINGS}, got {self.loss_weighting!r}")
         if self.schedule not in ("linear", "cosine"):
             raise GenvisionError(f"schedule must be linear or cosine, got {self.schedule!r}")
         if not 0.0 <= self.p_uncond < 1.0:
@@ -141,12 +152,18 @@ class DiffusionModel(nn.Module):
             if self.training:
                 labels = drop_labels(labels, self.cfg.p_uncond, self.null_label)
         out, v_raw = self._forward(x_t, t, labels)
+        weight = None
+        if self.cfg.loss_weighting == "min_snr":
+            weight = min_snr_weight(self.schedule, t, prediction=self.cfg.prediction, gamma=self.cfg.min_snr_gamma)
         if v_raw is not None:  # L_hybrid = L_simple + λ L_vlb (Nichol & Dhariwal 2021, Eq. 16)
             hybrid = hybrid_loss(self.schedule, x0, x_t, t, noise, model_output=out, v_raw=v_raw,
-                                 prediction=self.cfg.prediction)
+                                 prediction=self.cfg.prediction, simple_weight=weight)
             return {"loss": hybrid.loss.mean(), "simple": hybrid.simple.mean(), "vlb_bpd": hybrid.vlb.mean()}
         target = training_target(self.schedule, x0, noise, t, prediction=self.cfg.prediction)
-        return {"loss": (out - target).pow(2).mean()}  # L_simple, Eq. 14
+        simple = simple_loss(out, target)  # L_simple, Eq. 14, per example
+        if weight is None:
+            return {"loss": simple.mean()}
+        return {"loss": (weight * simple).mean(), "simple": simple.mean()}  # "simple" compares across weightings
 
     def eps_fn(self, labels: Tensor | None, *, weight: float = 0.0):
         """The eps-function a sampler calls: conditional, guided or unconditional."""
