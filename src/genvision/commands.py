@@ -265,12 +265,12 @@ def cmd_demo(args: list[str]) -> int:
     lambdas = [0.0, 0.25, 0.5, 0.75, 1.0]
     with torch.no_grad():
         grid = class_by_weight_grid(model, run / "class_x_lambda.png", values=lambdas, option="guidance_lambda",
-                                    num_classes=model.num_classes, steps=50, label_fmt="l={}")
+                                    num_classes=model.num_classes, steps=50, label_fmt="l={}", bf16=True)
         strong = class_by_weight_grid(model, run / "class_x_weight.png", values=[0.0, 1.0, 2.0, 4.0],
                                       option="guidance_weight", num_classes=model.num_classes, steps=50,
-                                      label_fmt="w={}")
+                                      label_fmt="w={}", bf16=True)
         film = denoising_filmstrip(model, run / "filmstrip.png", n=10, labels=torch.arange(10),
-                                   guidance_weight=1.0)
+                                   guidance_weight=1.0, bf16=True)
     print(f"demo done in {time.time() - t0:.0f}s")
     print(f"class x lambda grid (lambda=0: unconditional, 1: conditional): {grid}")
     print(f"class x CFG weight grid: {strong}")

@@ -6,6 +6,7 @@ without slowing down `genvision --help`.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from genvision.errors import GenvisionError
@@ -61,3 +62,13 @@ def resolve_device(name: str = "auto", option: str = "--device") -> torch.device
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def autocast_context(device: torch.device, enabled: bool):
+    """bf16 autocast on CPU and CUDA when `enabled` (matmuls and convolutions in bf16, the rest fp32); a no-op
+    context elsewhere. Used by training and by sampling (`--bf16`)."""
+    import torch
+
+    if not enabled or device.type not in ("cpu", "cuda"):
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)

@@ -29,6 +29,25 @@ def test_training_lowers_loss():
     assert after < 0.6 * before
 
 
+def test_bf16_sampling_runs_the_network_in_bf16_and_the_sampler_in_fp32():
+    """--bf16 puts the UNet's convolutions under bf16 autocast; x_t, x0_hat and the result stay fp32 and close to
+    the fp32 draw from the same x_T (deterministic DDIM, so the two paths differ only by rounding)."""
+    model = _model(cond=True).eval()
+    with torch.no_grad():  # the output layer starts at zero: give the untrained net an output
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    seen: list[torch.dtype] = []
+    hook = model.unet.register_forward_hook(lambda mod, inp, out: seen.append(out.dtype))
+    kw = dict(labels=torch.tensor([1, 2, 3, 4]), steps=5, eta=0.0, guidance_weight=1.0)
+    full = model.sample(4, generator=torch.Generator().manual_seed(3), **kw)
+    assert set(seen) == {torch.float32}
+    seen.clear()
+    half = model.sample(4, generator=torch.Generator().manual_seed(3), bf16=True, **kw)
+    hook.remove()
+    assert set(seen) == {torch.bfloat16} and half.dtype == torch.float32
+    assert 0 < (half - full).abs().mean() < 0.05
+
+
 def test_sampling_is_deterministic_and_in_range():
     model = _model(cond=True).eval()
     labels = torch.tensor([1, 2, 3])

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from genvision.data.dataset import ImageDataset, to_float
 from genvision.data.splits import balanced_subset
+from genvision.device import autocast_context
 from genvision.errors import GenvisionError
 from genvision.protocols import Sampler, StepScheduled, sample_grid
 from genvision.train import checkpoint as ckpt
@@ -75,12 +76,6 @@ class BatchStream:
             sel = epochs == e
             out[sel] = self._perm(e)[positions[sel] % self.num_items]
         return out
-
-
-def autocast_context(device: torch.device, enabled: bool):
-    if not enabled or device.type not in ("cpu", "cuda"):
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 class Trainer:
