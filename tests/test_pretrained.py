@@ -141,18 +141,19 @@ def test_default_sampling_of_cfg_mnist_has_no_salt():
     """Issue 14's salt, pinned at its cause (docs/diffusion.md Sec. 11): deterministic DDIM (η = 0) carries x_T
     to the end, and where x_T has an outlier the model's ε̂ falls short, so a faint isolated dot stays in the
     image. The default sampler (η = 1: the respaced DDPM chain) draws fresh noise at each step and leaves none.
-    Same seed, so the same x_T, for both."""
+    Same seed, so the same x_T, for both. (The shipped model since issue 14's re-ship, v-prediction trained on the
+    CPU, has fewer dots than the earlier one: 13 per 100 images at η = 0 instead of 39, hence 48 images.)"""
     from genvision.eval.salt import isolated_on_pixels
 
     model, _ = load_model("pretrained:cfg-mnist")
-    n = 12
+    n = 48
     labels = torch.arange(n) % 10
     x_T = torch.randn((n, *model.image_shape), generator=torch.Generator().manual_seed(0))  # the sampler's first draw
 
     def salt_pixels(**options):
-        images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(0), **options)
+        images = model.sample(n, labels=labels, generator=torch.Generator().manual_seed(0), bf16=True, **options)
         return isolated_on_pixels(images, on=-0.9, off=-0.9)  # dots >= 5% grey on a background <= 5%
 
     ode = salt_pixels(eta=0.0)
-    assert ode.sum() >= 5 and (x_T[ode] > 2.0).all()  # every dot sits on a > 2σ outlier of x_T
-    assert salt_pixels().sum() <= 1  # real mnist5k val: 1 per 100 images at this level
+    assert ode.sum() >= 4 and (x_T[ode] > 2.0).all()  # every dot sits on a > 2σ outlier of x_T (7 of them here)
+    assert salt_pixels().sum() <= 1  # real mnist5k val: 1 per 100 images at this level (0 here)

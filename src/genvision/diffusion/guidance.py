@@ -27,13 +27,20 @@ EpsFn = Callable[[Tensor, Tensor], Tensor]
 Denoiser = Callable[[Tensor, Tensor, Tensor | None], Tensor]  # (x_t, t, labels or None) -> eps
 
 
-def guidance_weight(*, weight: float | None = None, scale: float | None = None,
-                    lam: float | None = None) -> float:
-    """The paper's w from exactly one of the three conventions (none given -> w = 0, no guidance)."""
+def check_one_convention(*, weight: float | None = None, scale: float | None = None,
+                         lam: float | None = None) -> list[tuple[str, float]]:
+    """The CFG strengths given, as (option name, value); an error when more than one convention is."""
     given = [(n, v) for n, v in (("guidance_weight", weight), ("guidance_scale", scale),
                                  ("guidance_lambda", lam)) if v is not None]
     if len(given) > 1:
         raise GenvisionError("give only one of " + ", ".join(f"--{n.replace('_', '-')}" for n, _ in given))
+    return given
+
+
+def guidance_weight(*, weight: float | None = None, scale: float | None = None,
+                    lam: float | None = None) -> float:
+    """The paper's w from exactly one of the three conventions (none given -> w = 0, no guidance)."""
+    given = check_one_convention(weight=weight, scale=scale, lam=lam)
     if not given:
         return 0.0
     name, value = given[0]

@@ -12,6 +12,7 @@ from genvision.config import check_ranges, option
 from genvision.device import autocast_context
 from genvision.diffusion.guidance import (
     check_classifier_scale,
+    check_one_convention,
     classifier_free_eps,
     classifier_guided_eps,
     classifier_log_prob_grad,
@@ -86,12 +87,13 @@ class DDPMSampleOptions:
     guidance_lambda: float | None = None  # CFG, lecture convention (lam = 1 + w; > 1 is guidance)
     classifier: str = ""  # noisy-classifier run or checkpoint, for classifier guidance
     classifier_scale: float = 0.0  # ADM-G scale s
-    # the network in bf16 autocast (the sampler stays fp32): 2.3x the images/s of CFG sampling on 2 CPU cores, same
+    # the network in bf16 autocast (the sampler stays fp32): 2.6x the images/s of CFG sampling on 2 CPU cores, same
     # FD (docs/diffusion.md, Sec. 15); --bf16=false for fp32. DiffusionModel.sample itself defaults to fp32.
     bf16: bool = True
     progress: bool = False
 
     def __post_init__(self) -> None:
+        check_one_convention(weight=self.guidance_weight, scale=self.guidance_scale, lam=self.guidance_lambda)
         check_classifier_scale(self.classifier, self.classifier_scale)
         if self.classifier and self.classifier_scale == 0.0:  # as an option, a classifier at s = 0 is a mistake
             raise GenvisionError("--classifier needs --classifier-scale=S with S != 0 (e.g. 1 to 10); at 0 the "
