@@ -190,17 +190,18 @@ def main() -> None:
 
     save_file(peer.state_dict(), str(run_dir / "peer_diffusers.safetensors"))
     print(f"peer: {peer_steps} steps in {peer_seconds:.0f}s; held-out check: {denoising_check(peer)}", flush=True)
+    peer_name = f"diffusers UNet2DModel (course), lr {args.peer_lr:g}" + (
+        f" + warm-up {args.peer_lr_warmup}" if args.peer_lr_warmup else "")
+    contestants = [  # (row name, training steps, training seconds, w -> samples)
+        ("genvision cfg mnist", ours_steps, ours_seconds, lambda w: _sample_ours(ours, labels, w, args)),
+        (peer_name, peer_steps, peer_seconds,
+         lambda w: sample_peer(peer, labels, weight=w, steps=args.steps, eta=args.eta, seed=args.seed))]
     rows = []
     for w in weights:
-        for name, draw in (
-                ("genvision cfg mnist", lambda w=w: _sample_ours(ours, labels, w, args)),
-                (f"diffusers UNet2DModel (course), lr {args.peer_lr:g}"
-                 + (f" + warm-up {args.peer_lr_warmup}" if args.peer_lr_warmup else ""),
-                 lambda w=w: sample_peer(peer, labels, weight=w, steps=args.steps, eta=args.eta, seed=args.seed))):
+        for name, steps, secs, draw in contestants:
             s0 = time.perf_counter()
-            images = draw()
+            images = draw(w)
             sample_s = time.perf_counter() - s0
-            steps, secs = (ours_steps, ours_seconds) if name.startswith("genvision") else (peer_steps, peer_seconds)
             rows.append({"model": name, "w": w, "train_steps": steps, "train_s": round(secs),
                          **{k: round(v, 4) for k, v in score(images, labels).items()},
                          "img_per_s": round(len(images) / sample_s, 2)})

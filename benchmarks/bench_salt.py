@@ -51,7 +51,8 @@ def main() -> None:
     labels = (torch.arange(args.n) % 10) if model.num_classes > 0 else None
     sched = model.schedule
 
-    def sample(**kw):
+    def sample(**kw):  # DDIM rows are deterministic (eta = 0) unless they name an eta: the table's old default
+        kw = {"eta": 0.0, **kw}
         return model.sample(args.n, labels=labels, generator=torch.Generator().manual_seed(args.seed), **kw)
 
     def eps_fn(weight: float = 0.0):
