@@ -4,7 +4,7 @@ number of steps each gets in a fixed quiet-machine training budget (docs/diffusi
 By default each step is timed in CPU time on one thread (time.process_time): other jobs on a shared machine do not
 count, where wall-clock ratios under contention were off by 2x here (batch 32 and batch 128 "cost the same").
 --wall times 2-thread wall clock instead, for a quiet machine. The absolute figure is the reference's quiet step
-time (--ref-seconds, 0.336 s at batch 64 with bf16 on 2 cores, README) times the ratio; this assumes every
+time (--ref-seconds, 0.254 s at batch 64 with bf16 on 2 quiet cores, measured 2026-12-05) times the ratio; this assumes every
 candidate gains alike from the second thread.
 
     python benchmarks/bench_demo_recipes.py [--candidates ref,w48-12,w64-12] [--rounds 5] [--budget 240]
@@ -41,6 +41,15 @@ CANDIDATES: dict[str, dict[str, object]] = {
     "w32-124": {"base_channels": 32, "channel_mults": "1,2,4", "attention_resolutions": "7", "batch_size": 64},
     "w32-122-noattn": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "", "batch_size": 64},
     "w24-122": {"base_channels": 24, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64},
+    # patch_size 2: the UNet runs on the 14x14 space-to-depth map (4 channels), so "1,2" means levels 14 and 7
+    "p2-w48-12": {"patch_size": 2, "base_channels": 48, "channel_mults": "1,2", "attention_resolutions": "7",
+                  "batch_size": 64},
+    "p2-w64-12": {"patch_size": 2, "base_channels": 64, "channel_mults": "1,2", "attention_resolutions": "7",
+                  "batch_size": 64},
+    "p2-w96-12": {"patch_size": 2, "base_channels": 96, "channel_mults": "1,2", "attention_resolutions": "7",
+                  "batch_size": 64},
+    "p2-w64-122": {"patch_size": 2, "base_channels": 64, "channel_mults": "1,2,2", "attention_resolutions": "7",
+                   "batch_size": 64},
 }
 
 
@@ -77,7 +86,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--budget", type=float, default=240.0, help="quiet training seconds to fill")
     ap.add_argument("--wall", action="store_true", help="2-thread wall clock (quiet machine only)")
-    ap.add_argument("--ref-seconds", type=float, default=0.336, help="quiet s/step of `ref` (README)")
+    ap.add_argument("--ref-seconds", type=float, default=0.254, help="quiet s/step of `ref` (make demo, 2026-12-05)")
     args = ap.parse_args()
     names = args.candidates.split(",")
     if "ref" not in names:

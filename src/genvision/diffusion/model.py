@@ -44,6 +44,7 @@ class DDPMConfig:
     attention_resolutions: tuple[int, ...] = (7,)
     attention_heads: int = option(1, min=1)  # must divide the channels at each attention resolution
     dropout: float = option(0.0, min=0, lt=1)
+    patch_size: int = option(1, min=1)  # space-to-depth before the UNet (UNetConfig.patch_size); must divide H
     # diffusion
     schedule: str = "cosine"
     timesteps: int = option(1000, min=2)
@@ -68,7 +69,8 @@ class DDPMConfig:
     def unet(self) -> UNetConfig:
         return UNetConfig(base_channels=self.base_channels, channel_mults=self.channel_mults,
                           num_res_blocks=self.num_res_blocks, attention_resolutions=self.attention_resolutions,
-                          attention_heads=self.attention_heads, dropout=self.dropout)
+                          attention_heads=self.attention_heads, dropout=self.dropout,
+                          patch_size=self.patch_size)
 
 
 @dataclass(frozen=True)

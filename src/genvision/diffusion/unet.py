@@ -31,10 +31,16 @@ class UNetConfig:
     attention_heads: int = 1
     dropout: float = 0.0
     norm_groups: int = 8
+    # p x p pixels folded into channels before the stem and unfolded after the output conv (space-to-depth, as a
+    # ViT/DiT "patch size"): the UNet runs at H/p, so its first (most memory-bound) level costs ~1/p^2 as much.
+    # attention_resolutions then name sizes of the folded map (H/p, ...). 1: plain UNet.
+    patch_size: int = 1
 
     def __post_init__(self) -> None:
         if self.base_channels < 1 or not self.channel_mults or self.num_res_blocks < 1:
             raise GenvisionError("UNet needs base_channels >= 1, channel_mults and num_res_blocks >= 1")
+        if self.patch_size < 1:
+            raise GenvisionError(f"patch_size must be >= 1, got {self.patch_size}")
 
 
 class UNetEncoder(nn.Module):
@@ -85,6 +91,7 @@ class UNet(nn.Module):
     """eps/x0/v-predicting UNet with time (and optional class) conditioning.
 
     forward(x: (B, C, H, W), t: (B,) int64 timesteps, labels: (B,) int64 or None) -> (B, C_out, H, W).
+    With patch_size p > 1, x is folded to (B, C p^2, H/p, W/p) first (H and W must be multiples of p).
     With num_classes > 0 the class embedding has num_classes + 1 rows; row `num_classes` is the null
     label used for classifier-free guidance (labels=None means all-null).
     """
@@ -93,6 +100,11 @@ class UNet(nn.Module):
                  out_channels: int | None = None) -> None:
         super().__init__()
         self.num_classes = num_classes
+        self.patch_size = p = cfg.patch_size
+        if image_size % p:
+            raise GenvisionError(f"patch_size {p} must divide the image size {image_size}")
+        in_channels, image_size = in_channels * p * p, image_size // p
+        out_channels = (out_channels or in_channels // (p * p)) * p * p
         emb_dim = 4 * cfg.base_channels
         self.time_embed = TimeEmbedding(cfg.base_channels, emb_dim)
         self.class_embed = nn.Embedding(num_classes + 1, emb_dim) if num_classes > 0 else None
@@ -117,7 +129,7 @@ class UNet(nn.Module):
                     size = size * 2
                 self.up_blocks.append(block)
         self.out_norm = group_norm(ch, cfg.norm_groups)
-        self.out_conv = zero_init(nn.Conv2d(ch, out_channels or in_channels, 3, padding=1))
+        self.out_conv = zero_init(nn.Conv2d(ch, out_channels, 3, padding=1))
 
     def embed(self, t: Tensor, labels: Tensor | None) -> Tensor:
         emb = self.time_embed(t)
@@ -129,6 +141,11 @@ class UNet(nn.Module):
 
     def forward(self, x: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
         emb = self.embed(t, labels)
+        p = self.patch_size
+        if p > 1:
+            if x.shape[-1] % p or x.shape[-2] % p:
+                raise GenvisionError(f"patch_size {p} must divide the input size {tuple(x.shape[-2:])}")
+            x = torch.nn.functional.pixel_unshuffle(x, p)
         h, skips = self.encoder(x, emb)
         h = self.mid2(self.mid_attn(self.mid1(h, emb)), emb)
         for block in self.up_blocks:
@@ -138,4 +155,5 @@ class UNet(nn.Module):
                 h = block["attn"](h)
             if "up" in block:
                 h = block["up"](h, size=tuple(skips[-1].shape[-2:]))
-        return self.out_conv(torch.nn.functional.silu(self.out_norm(h)))
+        out = self.out_conv(torch.nn.functional.silu(self.out_norm(h)))
+        return torch.nn.functional.pixel_shuffle(out, p) if p > 1 else out
