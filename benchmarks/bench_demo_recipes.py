@@ -4,8 +4,8 @@ number of steps each gets in a fixed quiet-machine training budget (docs/diffusi
 By default each step is timed in CPU time on one thread (time.process_time): other jobs on a shared machine do not
 count, where wall-clock ratios under contention were off by 2x here (batch 32 and batch 128 "cost the same").
 --wall times 2-thread wall clock instead, for a quiet machine. The absolute figure is the reference's quiet step
-time (--ref-seconds, 0.254 s at batch 64 with bf16 on 2 quiet cores, measured 2026-12-05) times the ratio; this assumes every
-candidate gains alike from the second thread.
+time (--ref-seconds, 0.254 s at batch 64 with bf16 on 2 quiet cores, measured 2026-12-05) times the ratio; this
+assumes every candidate gains alike from the second thread.
 
     python benchmarks/bench_demo_recipes.py [--candidates ref,w48-12,w64-12] [--rounds 5] [--budget 240]
 """

@@ -38,11 +38,11 @@ def test_patch_size_runs_the_unet_on_the_folded_map_and_unfolds_its_output():
         stem, out_conv = model.unet.encoder.stem, model.unet.out_conv
         assert (stem.in_channels, out_conv.out_channels) == (4, 4 * out_c)
         torch.nn.init.normal_(out_conv.weight)  # zero-initialised: make the output depend on the input
-        seen = {}
-        stem.register_forward_hook(lambda m, i, o: seen.update(shape=tuple(i[0].shape)))
+        seen = []
+        stem.register_forward_hook(lambda m, i, o, seen=seen: seen.append(tuple(i[0].shape)))
         x = torch.randn(3, 1, 8, 8, requires_grad=True)
         out = model.unet(x, torch.tensor([1, 2, 3]))
-        assert seen["shape"] == (3, 4, 4, 4) and out.shape == (3, out_c, 8, 8)
+        assert seen == [(3, 4, 4, 4)] and out.shape == (3, out_c, 8, 8)
         out[0, 0, 0, 0].backward()  # every input pixel reaches the output through the folded map's receptive field
         assert x.grad[0].abs().sum() > 0 and x.grad[1:].abs().sum() == 0
 
