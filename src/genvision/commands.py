@@ -198,12 +198,13 @@ class GuidanceSweepOptions:
     seed: int = 0
     out: str | None = None
     eval_classifier: str | None = None
+    bf16: bool = True  # the network under bf16 autocast while sampling, as in sample/eval (docs/diffusion.md, 15)
     device: str = option("cpu", check=check_device)
 
 
 def cmd_guidance_sweep(args: list[str]) -> int:
     """genvision guidance-sweep RUN [--weights=0,0.5,1,2,4] [--classifier=NOISY_RUN --scales=0,1,2,4]
-    [--n-per-class=50] [--steps=50] [--out=DIR] [--eval-classifier=RUN]"""
+    [--n-per-class=50] [--steps=50] [--out=DIR] [--eval-classifier=RUN] [--bf16=true]"""
     import torch
 
     from genvision.diffusion.sweep import class_by_weight_grid, guidance_sweep, write_sweep
@@ -236,11 +237,11 @@ def cmd_guidance_sweep(args: list[str]) -> int:
         with torch.no_grad():
             rows = guidance_sweep(model, values=values, option=option_name, n_per_class=opts.n_per_class,
                                   num_classes=num_classes, data=data, classifier_path=opts.eval_classifier,
-                                  seed=opts.seed, steps=opts.steps, **extra)
+                                  seed=opts.seed, steps=opts.steps, bf16=opts.bf16, **extra)
         table, plot = write_sweep(rows, out, name, option_name)
         grid = class_by_weight_grid(model, out / f"{name}_grid.png", values=values, option=option_name,
                                     num_classes=num_classes, seed=opts.seed, steps=opts.steps, label_fmt=fmt,
-                                    **extra)
+                                    bf16=opts.bf16, **extra)
         print(format_table(rows))
         print(f"{name}: {len(values)} values x {opts.n_per_class * num_classes} samples in {time.time() - t0:.0f}s")
         print(f"table {table}\nplot {plot}\ngrid {grid}")
