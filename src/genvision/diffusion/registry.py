@@ -27,8 +27,8 @@ _DEMO = {**_MNIST, "steps": 880, "lr": 2e-3, "min_lr_ratio": 0.0, "prediction": 
 # (eps, lr 1e-3): FD 15.2 against 19.7 (eps, lr 2e-3) and 22.0 (v, lr 2e-3) at 930 steps (docs/diffusion.md, 14c).
 _DDPM_DEMO = {**_MNIST, "steps": 880, "warmup_steps": 100, "val_every": 0, "sample_every": 0, "ckpt_every": 0}
 # cfg's mnist preset: the demo's v-prediction and lr 2e-3 (cosine to 0.1x, as measured) for the 20-minute budget
-# of issue 14, 4400 steps x
-# ~0.26 s (bf16, 2 quiet cores); measured side by side with the peer in benchmarks/bench_peer_diffusers.py.
+# of issue 14, 4400 steps x ~0.26 s (bf16, 2 quiet cores); measured side by side with the peer in
+# benchmarks/bench_peer_diffusers.py.
 # ddpm's mnist preset keeps eps and lr 1e-3, measured best for the unconditional model at the demo budget (14c).
 _CFG_MNIST = {**_MNIST, "class_conditional": True, "steps": 4400, "lr": 2e-3, "prediction": "v"}
 # The DDPM paper's CIFAR-10 model (Ho et al. 2020, App. B): for GPUs.
