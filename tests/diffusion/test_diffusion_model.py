@@ -43,7 +43,7 @@ def test_patch_size_runs_the_unet_on_the_folded_map_and_unfolds_its_output():
         x = torch.randn(3, 1, 8, 8, requires_grad=True)
         out = model.unet(x, torch.tensor([1, 2, 3]))
         assert seen == [(3, 4, 4, 4)] and out.shape == (3, out_c, 8, 8)
-        out[0, 0, 0, 0].backward()  # every input pixel reaches the output through the folded map's receptive field
+        out[0, 0, 0, 0].backward()  # image 0's output depends on image 0's pixels and no other image's
         assert x.grad[0].abs().sum() > 0 and x.grad[1:].abs().sum() == 0
 
 

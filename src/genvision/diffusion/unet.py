@@ -91,7 +91,7 @@ class UNet(nn.Module):
     """eps/x0/v-predicting UNet with time (and optional class) conditioning.
 
     forward(x: (B, C, H, W), t: (B,) int64 timesteps, labels: (B,) int64 or None) -> (B, C_out, H, W).
-    With patch_size p > 1, x is folded to (B, C p^2, H/p, W/p) first (H and W must be multiples of p).
+    With patch_size p > 1, x is folded to (B, C p^2, H/p, W/p) first (p must divide image_size).
     With num_classes > 0 the class embedding has num_classes + 1 rows; row `num_classes` is the null
     label used for classifier-free guidance (labels=None means all-null).
     """
@@ -103,8 +103,8 @@ class UNet(nn.Module):
         self.patch_size = p = cfg.patch_size
         if image_size % p:
             raise GenvisionError(f"patch_size {p} must divide the image size {image_size}")
+        out_channels = (out_channels or in_channels) * p * p  # the folded map's channels, in and out
         in_channels, image_size = in_channels * p * p, image_size // p
-        out_channels = (out_channels or in_channels // (p * p)) * p * p
         emb_dim = 4 * cfg.base_channels
         self.time_embed = TimeEmbedding(cfg.base_channels, emb_dim)
         self.class_embed = nn.Embedding(num_classes + 1, emb_dim) if num_classes > 0 else None
@@ -141,10 +141,8 @@ class UNet(nn.Module):
 
     def forward(self, x: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
         emb = self.embed(t, labels)
-        p = self.patch_size
+        p = self.patch_size  # __init__ checked that p divides the image size
         if p > 1:
-            if x.shape[-1] % p or x.shape[-2] % p:
-                raise GenvisionError(f"patch_size {p} must divide the input size {tuple(x.shape[-2:])}")
             x = torch.nn.functional.pixel_unshuffle(x, p)
         h, skips = self.encoder(x, emb)
         h = self.mid2(self.mid_attn(self.mid1(h, emb)), emb)
