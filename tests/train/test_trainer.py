@@ -216,3 +216,20 @@ def test_two_process_ddp_matches_one_process(tmp_path):
         assert not info.enabled
         for k in single:
             torch.testing.assert_close(multi_weights[grad_accum][k], single[k], rtol=1e-5, atol=1e-6)
+
+
+def test_adam_betas_reach_the_optimiser(digits):
+    """After one AdamW step from zero state, m = (1 - β1) g and v = (1 - β2) g², so m² / v = (1 - β1)² / (1 - β2)
+    for every entry with g != 0, whatever the gradient was."""
+    train, _ = digits
+    torch.manual_seed(0)
+    trainer = Trainer(TinyClassifier(), train, config=_cfg(steps=1, adam_beta1=0.8, adam_beta2=0.99))
+    trainer.fit()
+    ratios = []
+    for state in trainer.optimizer.state.values():
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        nz = v > 1e-20
+        ratios.append((m[nz] ** 2 / v[nz]).flatten())
+    ratio = torch.cat(ratios)
+    assert ratio.numel() > 100
+    torch.testing.assert_close(ratio, torch.full_like(ratio, 0.2 ** 2 / 0.01), rtol=1e-3, atol=0)

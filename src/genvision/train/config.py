@@ -17,6 +17,8 @@ class TrainConfig:
     batch_size: int = option(64, min=1)  # global batch per optimiser step (over processes and micro-steps)
     lr: float = option(1e-3, gt=0)
     weight_decay: float = option(0.0, min=0)
+    adam_beta1: float = option(0.9, min=0, lt=1)  # AdamW's β1, β2 (the names of diffusers' training scripts)
+    adam_beta2: float = option(0.999, min=0, lt=1)
     warmup_steps: int = option(100, min=0)
     min_lr_ratio: float = option(0.1, min=0, max=1)  # cosine decays to lr * min_lr_ratio
     grad_clip: float = option(1.0, min=0)  # max global grad norm; 0 disables

@@ -114,7 +114,8 @@ class Trainer:
                 (decay if p.dim() >= 2 else no_decay).append(p)
         self.optimizer = torch.optim.AdamW(
             [{"params": decay, "weight_decay": config.weight_decay},
-             {"params": no_decay, "weight_decay": 0.0}], lr=config.lr, betas=(0.9, 0.999))
+             {"params": no_decay, "weight_decay": 0.0}], lr=config.lr,
+            betas=(config.adam_beta1, config.adam_beta2))
         self.train_data = train_data
         self.val_data = val_data
         self.batch_transform = batch_transform
