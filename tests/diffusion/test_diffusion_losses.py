@@ -14,6 +14,7 @@ from genvision.diffusion.losses import (
     learned_range_log_variance,
     min_snr_weight,
     normal_kl,
+    sample_training_timesteps,
     simple_loss,
     vlb_term,
 )
@@ -238,3 +239,27 @@ def test_hybrid_loss_weights_only_the_simple_term():
     weighted = hybrid_loss(s, x0, xt, t, noise, model_output=out, v_raw=v_raw, simple_weight=w)
     torch.testing.assert_close(weighted.simple, plain.simple)
     torch.testing.assert_close(weighted.loss - plain.loss, (w - 1) * plain.simple)
+
+
+@pytest.mark.parametrize("mean,std", [(0.0, 1.0), (0.5, 1.0), (-1.0, 0.5)])
+def test_logit_normal_timesteps_follow_their_cdf(mean, std):
+    """t = floor(u T), u = sigmoid(m + s n): P(t < k) = P(u < k/T) = Phi((logit(k/T) - m) / s) exactly."""
+    T, n = 1000, 200_000
+    t = sample_training_timesteps(T, n, scheme="logit_normal", logit_mean=mean, logit_std=std,
+                                  generator=torch.Generator().manual_seed(0))
+    assert t.dtype == torch.long and t.min() >= 0 and t.max() <= T - 1
+    for k in (100, 300, 500, 700, 900):
+        p = norm.cdf((math.log(k / T) - math.log(1 - k / T) - mean) / std)
+        se = math.sqrt(p * (1 - p) / n)
+        assert abs((t < k).float().mean().item() - p) < 4 * se + 1e-4
+
+
+def test_uniform_timesteps_are_uniform_and_bad_schemes_are_refused():
+    T, n = 10, 100_000
+    t = sample_training_timesteps(T, n, generator=torch.Generator().manual_seed(0))
+    counts = torch.bincount(t, minlength=T).double() / n
+    assert counts.numel() == T and (counts - 0.1).abs().max() < 0.006  # 4 standard errors of 1/T
+    with pytest.raises(GenvisionError, match="timestep_sampling"):
+        sample_training_timesteps(T, 4, scheme="lognormal")
+    with pytest.raises(GenvisionError, match="logit_std"):
+        sample_training_timesteps(T, 4, scheme="logit_normal", logit_std=0.0)

@@ -185,3 +185,23 @@ def test_min_snr_loss_weighting_is_an_option_of_the_model():
         DDPMConfig(**TINY, loss_weighting="snr")
     with pytest.raises(GenvisionError, match="min-snr-gamma"):
         DDPMConfig(**TINY, min_snr_gamma=0.0)
+
+
+def test_training_timesteps_follow_the_configured_density():
+    """logit_normal with a far mean puts every training t at the noisy end; uniform spreads them over 0..T-1."""
+    seen = {}
+    for scheme, mean in (("uniform", 0.0), ("logit_normal", 12.0), ("logit_normal", -12.0)):
+        model = DiffusionModel(DDPMConfig(**TINY, timestep_sampling=scheme, logit_mean=mean), (1, 8, 8))
+        orig = model.unet.forward
+        key = (scheme, mean)
+        model.unet.forward = lambda x, t, labels=None, orig=orig, key=key: (seen.__setitem__(key, t), orig(x, t))[1]
+        torch.manual_seed(0)
+        model.loss({"image": torch.zeros(400, 1, 8, 8)})
+    T = TINY["timesteps"]
+    assert torch.all(seen[("logit_normal", 12.0)] == T - 1) and torch.all(seen[("logit_normal", -12.0)] == 0)
+    uniform = seen[("uniform", 0.0)]
+    assert uniform.min() < T // 10 and uniform.max() >= T - T // 10
+    with pytest.raises(GenvisionError, match="timestep_sampling"):
+        DDPMConfig(**TINY, timestep_sampling="lognormal")
+    with pytest.raises(GenvisionError, match="logit-std"):
+        DDPMConfig(**TINY, logit_std=0.0)

@@ -39,6 +39,30 @@ def simple_loss(model_output: Tensor, target: Tensor) -> Tensor:
 LOSS_WEIGHTINGS = ("none", "min_snr")
 
 
+TIMESTEP_SAMPLINGS = ("uniform", "logit_normal")
+
+
+def sample_training_timesteps(num_timesteps: int, batch: int, *, scheme: str = "uniform", logit_mean: float = 0.0,
+                              logit_std: float = 1.0, device: torch.device | str = "cpu",
+                              generator: torch.Generator | None = None) -> Tensor:
+    """Training timesteps t in 0..T-1 (larger t: noisier), (batch,) int64.
+
+    uniform: t ~ U{0..T-1}, L_simple as Ho et al. 2020 (Eq. 14). logit_normal: u = sigmoid(m + s n), n ~ N(0, 1),
+    t = floor(u T) -- the logit-normal density of Esser et al. 2024 (Sec. 3.1, "Logit-Normal Sampling"; diffusers'
+    ``weighting_scheme="logit_normal"``), which reweights L_simple towards t/T near sigmoid(m): m > 0 trains the
+    noisier steps more, s sets the spread.
+    """
+    if scheme not in TIMESTEP_SAMPLINGS:
+        raise GenvisionError(f"timestep_sampling must be one of {TIMESTEP_SAMPLINGS}, got {scheme!r}")
+    if scheme == "uniform":
+        return torch.randint(0, num_timesteps, (batch,), device=device, generator=generator)
+    if not logit_std > 0:
+        raise GenvisionError(f"logit_std must be > 0, got {logit_std}")
+    n = torch.randn(batch, device=device, generator=generator)
+    u = torch.sigmoid(logit_mean + logit_std * n)
+    return (u * num_timesteps).long().clamp(0, num_timesteps - 1)
+
+
 def min_snr_weight(schedule: NoiseSchedule, t: Tensor, *, prediction: str, gamma: float) -> Tensor:
     """Min-SNR-γ weight of L_simple per example (Hang et al. 2023), for the target the model predicts.
 

@@ -21,9 +21,11 @@ from genvision.diffusion.guidance import (
 from genvision.diffusion.guidance import guidance_weight as cfg_weight
 from genvision.diffusion.losses import (
     LOSS_WEIGHTINGS,
+    TIMESTEP_SAMPLINGS,
     hybrid_loss,
     learned_range_log_variance,
     min_snr_weight,
+    sample_training_timesteps,
     simple_loss,
 )
 from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
@@ -51,6 +53,9 @@ class DDPMConfig:
     prediction: str = "eps"  # eps | x0 | v
     loss_weighting: str = "none"  # none (L_simple) | min_snr (Hang et al. 2023; docs/diffusion.md, 7b)
     min_snr_gamma: float = option(5.0, gt=0)
+    timestep_sampling: str = "uniform"  # uniform | logit_normal (Esser et al. 2024, Sec. 3.1; docs/diffusion.md, 7c)
+    logit_mean: float = 0.0  # logit_normal: u = sigmoid(logit_mean + logit_std n), t = floor(u T)
+    logit_std: float = option(1.0, gt=0)
     learn_variance: bool = False  # L_hybrid with a learned Σ (Nichol & Dhariwal 2021); DDPM sampling uses it
     class_conditional: bool = False
     p_uncond: float = 0.1  # label dropout to the null class (Ho & Salimans 2022, Table 1)
@@ -61,6 +66,9 @@ class DDPMConfig:
             raise GenvisionError(f"prediction must be one of {PREDICTIONS}, got {self.prediction!r}")
         if self.loss_weighting not in LOSS_WEIGHTINGS:
             raise GenvisionError(f"loss_weighting must be one of {LOSS_WEIGHTINGS}, got {self.loss_weighting!r}")
+        if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
+            raise GenvisionError(f"timestep_sampling must be one of {TIMESTEP_SAMPLINGS}, "
+                                 f"got {self.timestep_sampling!r}")
         if self.schedule not in ("linear", "cosine"):
             raise GenvisionError(f"schedule must be linear or cosine, got {self.schedule!r}")
         if not 0.0 <= self.p_uncond < 1.0:
@@ -151,7 +159,8 @@ class DiffusionModel(nn.Module):
     def loss(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         x0 = batch["image"]
         b = x0.shape[0]
-        t = torch.randint(0, self.schedule.num_timesteps, (b,), device=x0.device)
+        t = sample_training_timesteps(self.schedule.num_timesteps, b, scheme=self.cfg.timestep_sampling,
+                                      logit_mean=self.cfg.logit_mean, logit_std=self.cfg.logit_std, device=x0.device)
         noise = torch.randn_like(x0)
         x_t = self.schedule.q_sample(x0, t, noise)  # Eq. 4
         labels = None
