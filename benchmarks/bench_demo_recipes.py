@@ -40,6 +40,7 @@ CANDIDATES: dict[str, dict[str, object]] = {
     "w32-24": {"base_channels": 32, "channel_mults": "2,4", "attention_resolutions": "", "batch_size": 64},
     "w32-124": {"base_channels": 32, "channel_mults": "1,2,4", "attention_resolutions": "7", "batch_size": 64},
     "w32-122-noattn": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "", "batch_size": 64},
+    "ref-attn14": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7,14", "batch_size": 64},
     "w24-122": {"base_channels": 24, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64},
     # patch_size 2: the UNet runs on the 14x14 space-to-depth map (4 channels), so "1,2" means levels 14 and 7
     "p2-w48-12": {"patch_size": 2, "base_channels": 48, "channel_mults": "1,2", "attention_resolutions": "7",
