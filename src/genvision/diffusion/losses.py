@@ -49,8 +49,8 @@ def sample_training_timesteps(num_timesteps: int, batch: int, *, scheme: str = "
 
     uniform: t ~ U{0..T-1}, L_simple as Ho et al. 2020 (Eq. 14). logit_normal: u = sigmoid(m + s n), n ~ N(0, 1),
     t = floor(u T) -- the logit-normal density of Esser et al. 2024 (Sec. 3.1, "Logit-Normal Sampling"; diffusers'
-    ``weighting_scheme="logit_normal"``), which reweights L_simple towards t/T near sigmoid(m): m > 0 trains the
-    noisier steps more, s sets the spread.
+    ``weighting_scheme="logit_normal"``), whose median is t/T = sigmoid(m): it reweights L_simple in expectation,
+    m > 0 trains the noisier steps more, s sets the spread.
     """
     if scheme not in TIMESTEP_SAMPLINGS:
         raise GenvisionError(f"timestep_sampling must be one of {TIMESTEP_SAMPLINGS}, got {scheme!r}")
