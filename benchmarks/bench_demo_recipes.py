@@ -1,5 +1,6 @@
 """Step time of candidate `cfg` demo recipes relative to today's demo model, interleaved in one process, and the
-number of steps each gets in a fixed quiet-machine training budget (docs/diffusion.md, "A recipe for the demo").
+number of steps each gets in a fixed quiet-machine training budget (docs/diffusion.md, "A recipe for the demo"),
+with each step's forward + backward GFLOP per image (torch.utils.flop_counter).
 
 By default each step is timed in CPU time on one thread (time.process_time): other jobs on a shared machine do not
 count, where wall-clock ratios under contention were off by 2x here (batch 32 and batch 128 "cost the same").
@@ -81,6 +82,16 @@ def cpu_time_interleaved(fns, *, rounds: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def gflop_per_image(trainer: Trainer) -> float:
+    """Forward + backward GFLOP of one training step per image (torch.utils.flop_counter: convolutions and
+    matmuls; norms, activations and the optimiser are not counted)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        trainer.train_step()
+    return counter.get_total_flops() / trainer.config.batch_size / 1e9
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--candidates", default=",".join(CANDIDATES))
@@ -100,7 +111,8 @@ def main() -> None:
     for k, v in t.items():
         quiet = args.ref_seconds * v / t["ref"]
         rows.append({"candidate": k, "params_M": sum(p.numel() for p in trainers[k].model.parameters()) / 1e6,
-                     "batch": trainers[k].config.batch_size, "s_per_step_measured": v, "x_ref": v / t["ref"],
+                     "batch": trainers[k].config.batch_size, "gflop_per_image": gflop_per_image(trainers[k]),
+                     "s_per_step_measured": v, "x_ref": v / t["ref"],
                      "quiet_s_per_step": quiet, "steps_in_budget": int(args.budget / quiet)})
     how = f"wall, {torch.get_num_threads()} threads" if args.wall else "CPU time, 1 thread"
     print_table(f"cfg demo candidates, step time ({how}, median of {args.rounds} rounds)", rows)
