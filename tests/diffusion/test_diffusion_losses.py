@@ -254,6 +254,22 @@ def test_logit_normal_timesteps_follow_their_cdf(mean, std):
         assert abs((t < k).float().mean().item() - p) < 4 * se + 1e-4
 
 
+@pytest.mark.parametrize("frac", [0.25, 1.0])
+def test_uniform_fraction_mixes_uniform_into_logit_normal(frac):
+    """The mixture's CDF is p k/T + (1 - p) Phi((logit(k/T) - m) / s); at k = 10 of 1000 (nearly clean steps)
+    m = 2 alone gives P(t < k) = Phi(-6.6) ~ 0, the mixture keeps p k/T."""
+    T, n, m, s = 1000, 200_000, 2.0, 1.0
+    t = sample_training_timesteps(T, n, scheme="logit_normal", logit_mean=m, logit_std=s, uniform_fraction=frac,
+                                  generator=torch.Generator().manual_seed(1))
+    assert t.dtype == torch.long and t.min() >= 0 and t.max() <= T - 1
+    for k in (10, 100, 500, 900):
+        p = frac * k / T + (1 - frac) * norm.cdf((math.log(k / T) - math.log(1 - k / T) - m) / s)
+        se = math.sqrt(p * (1 - p) / n)
+        assert abs((t < k).float().mean().item() - p) < 4 * se + 1e-4
+    with pytest.raises(GenvisionError, match="uniform_fraction"):
+        sample_training_timesteps(T, 4, scheme="logit_normal", uniform_fraction=1.5)
+
+
 def test_uniform_timesteps_are_uniform_and_bad_schemes_are_refused():
     T, n = 10, 100_000
     t = sample_training_timesteps(T, n, generator=torch.Generator().manual_seed(0))

@@ -5,6 +5,7 @@ import torch
 
 from genvision.data import load_dataset
 from genvision.diffusion.model import DDPMConfig, DiffusionModel
+from genvision.diffusion.parameterization import model_output_to_eps_x0
 from genvision.diffusion.noisy_classifier import NoisyClassifier, NoisyClassifierConfig
 from genvision.errors import GenvisionError
 from genvision.train.config import TrainConfig
@@ -188,20 +189,87 @@ def test_min_snr_loss_weighting_is_an_option_of_the_model():
 
 
 def test_training_timesteps_follow_the_configured_density():
-    """logit_normal with a far mean puts every training t at the noisy end; uniform spreads them over 0..T-1."""
+    """logit_normal with a far mean puts every training t at the noisy end; uniform spreads them over 0..T-1;
+    uniform_fraction 0.5 draws about half of them uniformly again."""
     seen = {}
-    for scheme, mean in (("uniform", 0.0), ("logit_normal", 12.0), ("logit_normal", -12.0)):
-        model = DiffusionModel(DDPMConfig(**TINY, timestep_sampling=scheme, logit_mean=mean), (1, 8, 8))
+    for scheme, mean, frac in (("uniform", 0.0, 0.0), ("logit_normal", 12.0, 0.0), ("logit_normal", -12.0, 0.0),
+                               ("logit_normal", 12.0, 0.5)):
+        model = DiffusionModel(DDPMConfig(**TINY, timestep_sampling=scheme, logit_mean=mean, uniform_fraction=frac),
+                               (1, 8, 8))
         orig = model.unet.forward
-        key = (scheme, mean)
+        key = (scheme, mean, frac)
         model.unet.forward = lambda x, t, labels=None, orig=orig, key=key: (seen.__setitem__(key, t), orig(x, t))[1]
         torch.manual_seed(0)
         model.loss({"image": torch.zeros(400, 1, 8, 8)})
     T = TINY["timesteps"]
-    assert torch.all(seen[("logit_normal", 12.0)] == T - 1) and torch.all(seen[("logit_normal", -12.0)] == 0)
-    uniform = seen[("uniform", 0.0)]
+    assert torch.all(seen[("logit_normal", 12.0, 0.0)] == T - 1) and torch.all(seen[("logit_normal", -12.0, 0.0)] == 0)
+    uniform = seen[("uniform", 0.0, 0.0)]
     assert uniform.min() < T // 10 and uniform.max() >= T - T // 10
+    mixed = (seen[("logit_normal", 12.0, 0.5)] < T - 1).float().mean().item()  # 0.5 (1 - 1/T) +- 0.025 (1 s.e.)
+    assert 0.4 < mixed < 0.6
     with pytest.raises(GenvisionError, match="timestep_sampling"):
         DDPMConfig(**TINY, timestep_sampling="lognormal")
+    with pytest.raises(GenvisionError, match="uniform-fraction"):
+        DDPMConfig(**TINY, uniform_fraction=1.5)
     with pytest.raises(GenvisionError, match="logit-std"):
         DDPMConfig(**TINY, logit_std=0.0)
+
+
+def _record_unet_calls(model):
+    """Replace model.unet.forward by a wrapper that records (input, t, output) of every call."""
+    seen = []
+    orig = model.unet.forward
+
+    def forward(x, t, labels=None):
+        out = orig(x, t, labels)
+        seen.append((x.detach().clone(), t.clone(), out.detach().float().clone()))
+        return out
+
+    model.unet.forward = forward
+    return seen
+
+
+@pytest.mark.parametrize("prediction", ["v", "eps"])
+def test_self_conditioning_trains_half_the_batch_on_its_own_stop_grad_x0(prediction):
+    """Chen et al. 2022, Alg. 1: the UNet sees [x_t, x0_self]; about half the examples get x0_self from a first
+    no-grad forward of the same x_t (that forward's x_0 estimate, clipped), the rest zeros."""
+    model = DiffusionModel(DDPMConfig(**TINY, prediction=prediction, class_conditional=True, self_condition=True),
+                           (1, 8, 8), num_classes=3)
+    assert model.unet.encoder.stem.in_channels == 2
+    with torch.no_grad():  # the zero-initialised output layer would stop every gradient at the first step
+        for p in model.parameters():
+            if not p.any():
+                p.normal_(0, 0.05)
+    seen = _record_unet_calls(model)
+    batch = {"image": torch.rand(64, 1, 8, 8) * 2 - 1, "label": torch.randint(0, 3, (64,))}
+    torch.manual_seed(0)
+    model.loss(batch)["loss"].backward()
+    assert model.unet.encoder.stem.weight.grad[:, 1].abs().sum() > 0  # the x0_self channel is trained
+    (x_first, t_first, out_first), (x_second, t_second, _) = seen  # no-grad forward on the picked, then all
+    picked = x_second[:, 1].flatten(1).abs().sum(1) > 0
+    assert 16 < picked.sum() < 48 and x_first.shape[0] == picked.sum()
+    assert torch.all(x_first[:, 1] == 0)  # the first forward has no estimate of its own
+    torch.testing.assert_close(x_first[:, :1], x_second[picked, :1])  # the same x_t and t
+    assert torch.equal(t_first, t_second[picked])
+    x0_est = model_output_to_eps_x0(model.schedule, x_first[:, :1], t_first, out_first, prediction=prediction).x0
+    torch.testing.assert_close(x_second[picked, 1:], x0_est.clamp(-1, 1))
+
+
+def test_self_conditioned_chain_feeds_back_the_previous_x0_estimate():
+    """Chen et al. 2022, Alg. 2: along a sampling chain the first call sees zeros, every later call the clipped
+    x_0 estimate of the call before; `denoise` (used by the bound) always sees zeros."""
+    model = DiffusionModel(DDPMConfig(**TINY, prediction="v", self_condition=True), (1, 8, 8)).eval()
+    seen = _record_unet_calls(model)
+    denoise = model.chain_denoiser()
+    g = torch.Generator().manual_seed(0)
+    x1, x2 = torch.randn(2, 1, 8, 8, generator=g), torch.randn(2, 1, 8, 8, generator=g)
+    t1, t2 = torch.full((2,), 40), torch.full((2,), 30)
+    with torch.no_grad():
+        eps1 = denoise(x1, t1)
+        denoise(x2, t2)
+        model.denoise(x2, t2)
+    assert torch.all(seen[0][0][:, 1] == 0) and torch.all(seen[2][0][:, 1] == 0)
+    x0_1 = model.schedule.predict_x0_from_eps(x1, t1, eps1).clamp(-1, 1)
+    torch.testing.assert_close(seen[1][0][:, 1:], x0_1, atol=1e-5, rtol=1e-4)
+    samples = model.sample(3, steps=4, generator=torch.Generator().manual_seed(0))
+    assert samples.shape == (3, 1, 8, 8) and torch.isfinite(samples).all()

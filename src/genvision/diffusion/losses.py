@@ -43,14 +43,17 @@ TIMESTEP_SAMPLINGS = ("uniform", "logit_normal")
 
 
 def sample_training_timesteps(num_timesteps: int, batch: int, *, scheme: str = "uniform", logit_mean: float = 0.0,
-                              logit_std: float = 1.0, device: torch.device | str = "cpu",
+                              logit_std: float = 1.0, uniform_fraction: float = 0.0,
+                              device: torch.device | str = "cpu",
                               generator: torch.Generator | None = None) -> Tensor:
     """Training timesteps t in 0..T-1 (larger t: noisier), (batch,) int64.
 
     uniform: t ~ U{0..T-1}, L_simple as Ho et al. 2020 (Eq. 14). logit_normal: u = sigmoid(m + s n), n ~ N(0, 1),
     t = floor(u T) -- the logit-normal density of Esser et al. 2024 (Sec. 3.1, "Logit-Normal Sampling"; diffusers'
     ``weighting_scheme="logit_normal"``), whose median is t/T = sigmoid(m): it reweights L_simple in expectation,
-    m > 0 trains the noisier steps more, s sets the spread.
+    m > 0 trains the noisier steps more, s sets the spread. uniform_fraction p (logit_normal only) draws each t
+    from the mixture p U{0..T-1} + (1 - p) logit-normal: the nearly clean steps, which the logit-normal density
+    all but skips for m > 0, keep at least p times the uniform density (docs/diffusion.md, 7c).
     """
     if scheme not in TIMESTEP_SAMPLINGS:
         raise GenvisionError(f"timestep_sampling must be one of {TIMESTEP_SAMPLINGS}, got {scheme!r}")
@@ -58,8 +61,13 @@ def sample_training_timesteps(num_timesteps: int, batch: int, *, scheme: str = "
         return torch.randint(0, num_timesteps, (batch,), device=device, generator=generator)
     if not logit_std > 0:
         raise GenvisionError(f"logit_std must be > 0, got {logit_std}")
+    if not 0.0 <= uniform_fraction <= 1.0:
+        raise GenvisionError(f"uniform_fraction must be in [0, 1], got {uniform_fraction}")
     n = torch.randn(batch, device=device, generator=generator)
     u = torch.sigmoid(logit_mean + logit_std * n)
+    if uniform_fraction > 0:  # the mixture: each draw is uniform with probability p
+        pick = torch.rand(batch, device=device, generator=generator) < uniform_fraction
+        u = torch.where(pick, torch.rand(batch, device=device, generator=generator), u)
     return (u * num_timesteps).long().clamp(0, num_timesteps - 1)
 
 

@@ -56,6 +56,10 @@ class DDPMConfig:
     timestep_sampling: str = "uniform"  # uniform | logit_normal (Esser et al. 2024, Sec. 3.1; docs/diffusion.md, 7c)
     logit_mean: float = 0.0  # logit_normal: u = sigmoid(logit_mean + logit_std n), t = floor(u T)
     logit_std: float = option(1.0, gt=0)
+    uniform_fraction: float = option(0.0, min=0, max=1)  # logit_normal: this fraction of t drawn uniformly instead
+    # self-conditioning (Chen et al. 2022, "Analog Bits", Sec. 3.2): the UNet also sees its own previous x_0
+    # estimate; in training half the examples get one from an extra no-grad forward, the rest zeros
+    self_condition: bool = False
     learn_variance: bool = False  # L_hybrid with a learned Σ (Nichol & Dhariwal 2021); DDPM sampling uses it
     class_conditional: bool = False
     p_uncond: float = 0.1  # label dropout to the null class (Ho & Salimans 2022, Table 1)
@@ -119,7 +123,7 @@ class DiffusionModel(nn.Module):
         self.image_shape = tuple(image_shape)
         self.num_classes = num_classes if cfg.class_conditional else 0
         c, h, _ = image_shape
-        self.unet = UNet(c, h, cfg.unet(), num_classes=self.num_classes,
+        self.unet = UNet(2 * c if cfg.self_condition else c, h, cfg.unet(), num_classes=self.num_classes,
                          out_channels=2 * c if cfg.learn_variance else c)
         self.schedule = NoiseSchedule.from_name(cfg.schedule, cfg.timesteps)
 
@@ -127,8 +131,12 @@ class DiffusionModel(nn.Module):
     def null_label(self) -> int:
         return self.num_classes
 
-    def _forward(self, x_t: Tensor, t: Tensor, labels: Tensor | None) -> tuple[Tensor, Tensor | None]:
-        """(mean part, variance part v_raw in [-1, 1] or None) of the network output."""
+    def _forward(self, x_t: Tensor, t: Tensor, labels: Tensor | None,
+                 x0_self: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """(mean part, variance part v_raw in [-1, 1] or None) of the network output. x0_self: the previous
+        x_0 estimate (B, C, H, W) a self-conditioned model sees beside x_t (zeros when None); ignored otherwise."""
+        if self.cfg.self_condition:
+            x_t = torch.cat([x_t, torch.zeros_like(x_t) if x0_self is None else x0_self.to(x_t.dtype)], dim=1)
         out = self.unet(x_t, t, labels).float()
         if not self.cfg.learn_variance:
             return out, None
@@ -136,9 +144,26 @@ class DiffusionModel(nn.Module):
         return mean_part, v_raw.tanh()
 
     def denoise(self, x_t: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
-        """eps prediction, whatever the network's parameterisation. x_t: (B, C, H, W), t: (B,) int64."""
+        """eps prediction, whatever the network's parameterisation. x_t: (B, C, H, W), t: (B,) int64.
+        A self-conditioned model gets no previous estimate here (zeros): see `chain_denoiser`."""
         out, _ = self._forward(x_t, t, labels)
         return model_output_to_eps_x0(self.schedule, x_t, t, out, prediction=self.cfg.prediction).eps
+
+    def chain_denoiser(self):
+        """A denoiser for one sampling chain, called once per step: a self-conditioned model is fed the x_0
+        estimate (clipped to [-1, 1]) of the previous call (Chen et al. 2022, Alg. 2); other models: `denoise`."""
+        if not self.cfg.self_condition:
+            return self.denoise
+        state: dict[str, Tensor] = {}
+
+        def denoise(x_t: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
+            prev = state.get("x0")
+            out, _ = self._forward(x_t, t, labels, prev if prev is not None and prev.shape == x_t.shape else None)
+            pred = model_output_to_eps_x0(self.schedule, x_t, t, out, prediction=self.cfg.prediction)
+            state["x0"] = pred.x0.clamp(-1, 1)
+            return pred.eps
+
+        return denoise
 
     def log_variance_fn(self, labels: Tensor | None):
         """The learned log Σ_θ(x_t, t) (Eq. 15, Nichol & Dhariwal), or None with the fixed variance.
@@ -160,7 +185,8 @@ class DiffusionModel(nn.Module):
         x0 = batch["image"]
         b = x0.shape[0]
         t = sample_training_timesteps(self.schedule.num_timesteps, b, scheme=self.cfg.timestep_sampling,
-                                      logit_mean=self.cfg.logit_mean, logit_std=self.cfg.logit_std, device=x0.device)
+                                      logit_mean=self.cfg.logit_mean, logit_std=self.cfg.logit_std,
+                                      uniform_fraction=self.cfg.uniform_fraction, device=x0.device)
         noise = torch.randn_like(x0)
         x_t = self.schedule.q_sample(x0, t, noise)  # Eq. 4
         labels = None
@@ -168,7 +194,18 @@ class DiffusionModel(nn.Module):
             labels = batch["label"]
             if self.training:
                 labels = drop_labels(labels, self.cfg.p_uncond, self.null_label)
-        out, v_raw = self._forward(x_t, t, labels)
+        x0_self = None
+        if self.cfg.self_condition:  # Chen et al. 2022, Alg. 1, per example: half see their own stop-grad x_0
+            x0_self = torch.zeros_like(x0)
+            pick = torch.rand(b, device=x0.device) < 0.5
+            if pick.any():
+                with torch.no_grad():
+                    sub_labels = labels[pick] if labels is not None else None
+                    first, _ = self._forward(x_t[pick], t[pick], sub_labels)
+                    est = model_output_to_eps_x0(self.schedule, x_t[pick], t[pick], first,
+                                                 prediction=self.cfg.prediction).x0
+                x0_self[pick] = est.clamp(-1, 1).to(x0_self.dtype)
+        out, v_raw = self._forward(x_t, t, labels, x0_self)
         weight = None
         if self.cfg.loss_weighting == "min_snr":
             weight = min_snr_weight(self.schedule, t, prediction=self.cfg.prediction, gamma=self.cfg.min_snr_gamma)
@@ -182,17 +219,19 @@ class DiffusionModel(nn.Module):
             return {"loss": simple.mean()}
         return {"loss": (weight * simple).mean(), "simple": simple.mean()}  # "simple" compares across weightings
 
-    def eps_fn(self, labels: Tensor | None, *, weight: float = 0.0):
-        """The eps-function a sampler calls: conditional, guided or unconditional."""
+    def eps_fn(self, labels: Tensor | None, *, weight: float = 0.0, chain: bool = False):
+        """The eps-function a sampler calls: conditional, guided or unconditional. chain: the function is called
+        once per step of one sampling chain, so a self-conditioned model may feed back its last x_0 estimate."""
+        denoise = self.chain_denoiser() if chain else self.denoise
         if labels is None or self.num_classes == 0:
             if labels is not None:
                 raise GenvisionError("labels were given but this model is not class-conditional")
             if weight != 0.0:
                 raise GenvisionError("classifier-free guidance needs a class-conditional model")
-            return lambda x, t: self.denoise(x, t, None)
+            return lambda x, t: denoise(x, t, None)
         if labels.min() < 0 or labels.max() >= self.num_classes:
             raise GenvisionError(f"labels must be in 0..{self.num_classes - 1}")
-        return classifier_free_eps(self.denoise, labels, null_label=self.null_label, weight=weight)
+        return classifier_free_eps(denoise, labels, null_label=self.null_label, weight=weight)
 
     @torch.no_grad()
     def nll(self, x0: Tensor, *, labels: Tensor | None = None, generator: torch.Generator | None = None,
@@ -236,7 +275,7 @@ class DiffusionModel(nn.Module):
             raise GenvisionError("classifier guidance needs labels")
         if labels is not None and len(labels) != n:
             raise GenvisionError(f"got {len(labels)} labels for {n} samples")
-        fn = self.eps_fn(labels if self.num_classes > 0 else None, weight=w)
+        fn = self.eps_fn(labels if self.num_classes > 0 else None, weight=w, chain=True)
         device = next(self.parameters()).device
         shape = (n, *self.image_shape)
         if sampler not in ("ddim", "ddpm"):

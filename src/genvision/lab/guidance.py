@@ -60,9 +60,10 @@ def per_sample_cfg_eps(model: nn.Module, labels: Tensor, weights: Tensor):
     forward of size 2B per step: the lambda row in a single sampling run. weights: (B,)."""
     both = torch.cat([labels, torch.full_like(labels, model.null_label)])
     w = weights.view(-1, 1, 1, 1)
+    denoise = model.chain_denoiser()  # one chain: a self-conditioned model sees its previous x_0
 
     def eps_fn(x: Tensor, t: Tensor) -> Tensor:
-        eps_c, eps_u = model.denoise(torch.cat([x, x]), torch.cat([t, t]), both).chunk(2)
+        eps_c, eps_u = denoise(torch.cat([x, x]), torch.cat([t, t]), both).chunk(2)
         return classifier_free_mix(eps_c, eps_u, w)
 
     return eps_fn
