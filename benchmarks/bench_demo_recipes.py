@@ -29,7 +29,8 @@ from genvision.train.config import TrainConfig  # noqa: E402
 from genvision.train.trainer import Trainer  # noqa: E402
 
 # Overrides of the step-time-relevant options (architecture, batch) on today's demo preset
-# (32 x "1,2,2", one ResBlock per level, attention at 7x7, batch 64). Loss, LR and EMA do not change the step time.
+# (32 x "1,2,2", one ResBlock per level, attention at 7x7, batch 64). Loss, LR, EMA and where t falls do not change
+# the step time (ref-uniform-t measures the last).
 CANDIDATES: dict[str, dict[str, object]] = {
     "ref": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64},
     "ref-b32": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 32},
@@ -42,6 +43,12 @@ CANDIDATES: dict[str, dict[str, object]] = {
     "w32-124": {"base_channels": 32, "channel_mults": "1,2,4", "attention_resolutions": "7", "batch_size": 64},
     "w32-122-noattn": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "", "batch_size": 64},
     "ref-attn14": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7,14", "batch_size": 64},
+    # the demo preset before 14e: the same network, uniform t instead of the logit-normal / uniform mixture
+    "ref-uniform-t": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64,
+                      "timestep_sampling": "uniform"},
+    # self-conditioning (Chen et al. 2022): one extra no-grad forward on half the batch, 2 input channels
+    "ref-selfcond": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64,
+                     "self_condition": True},
     "w24-122": {"base_channels": 24, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64},
     # patch_size 2: the UNet runs on the 14x14 space-to-depth map (4 channels), so "1,2" means levels 14 and 7
     "p2-w48-12": {"patch_size": 2, "base_channels": 48, "channel_mults": "1,2", "attention_resolutions": "7",

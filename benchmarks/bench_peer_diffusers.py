@@ -158,6 +158,11 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="also write the rows as JSON here")
     ap.add_argument("--ours-run", default=None, help="score this trained run instead of training ours now")
     ap.add_argument("--ours-seconds", type=float, default=None, help="with --ours-run: its training wall time")
+    ap.add_argument("--peer-weights", default=None,
+                    help="score these saved peer weights (an earlier run's peer_diffusers.safetensors) instead of "
+                         "training the peer now; with --peer-steps and --peer-seconds, its recorded training")
+    ap.add_argument("--peer-steps", type=int, default=None)
+    ap.add_argument("--peer-seconds", type=float, default=None)
     args = ap.parse_args()
     try:
         import diffusers
@@ -184,11 +189,20 @@ def main() -> None:
     ours, config = load_model(run_dir)
     ours_steps = int(config["train"]["steps"])
     print(f"ours: {ours_steps} steps in {ours_seconds:.0f}s; the peer gets the same wall time", flush=True)
-    peer, peer_steps, peer_seconds = train_peer(ours_seconds, lr=args.peer_lr, warmup=args.peer_lr_warmup,
-                                                batch=args.peer_batch, p_uncond=0.1, seed=args.seed)
-    from safetensors.torch import save_file
+    if args.peer_weights:
+        from safetensors.torch import load_file
 
-    save_file(peer.state_dict(), str(run_dir / "peer_diffusers.safetensors"))
+        if args.peer_steps is None or args.peer_seconds is None:
+            sys.exit("--peer-weights needs --peer-steps and --peer-seconds (its recorded training)")
+        peer = CourseClassConditionedUnet()
+        peer.load_state_dict(load_file(args.peer_weights))
+        peer, peer_steps, peer_seconds = peer.eval(), args.peer_steps, args.peer_seconds
+    else:
+        peer, peer_steps, peer_seconds = train_peer(ours_seconds, lr=args.peer_lr, warmup=args.peer_lr_warmup,
+                                                    batch=args.peer_batch, p_uncond=0.1, seed=args.seed)
+        from safetensors.torch import save_file
+
+        save_file(peer.state_dict(), str(run_dir / "peer_diffusers.safetensors"))
     print(f"peer: {peer_steps} steps in {peer_seconds:.0f}s; held-out check: {denoising_check(peer)}", flush=True)
     peer_name = f"diffusers UNet2DModel (course), lr {args.peer_lr:g}" + (
         f" + warm-up {args.peer_lr_warmup}" if args.peer_lr_warmup else "")

@@ -5,8 +5,8 @@ import torch
 
 from genvision.data import load_dataset
 from genvision.diffusion.model import DDPMConfig, DiffusionModel
-from genvision.diffusion.parameterization import model_output_to_eps_x0
 from genvision.diffusion.noisy_classifier import NoisyClassifier, NoisyClassifierConfig
+from genvision.diffusion.parameterization import model_output_to_eps_x0
 from genvision.errors import GenvisionError
 from genvision.train.config import TrainConfig
 from genvision.train.trainer import Trainer
