@@ -28,9 +28,9 @@ from genvision.models import get_entry, make_run_spec  # noqa: E402
 from genvision.train.config import TrainConfig  # noqa: E402
 from genvision.train.trainer import Trainer  # noqa: E402
 
-# Overrides of the step-time-relevant options (architecture, batch) on today's demo preset
-# (32 x "1,2,2", one ResBlock per level, attention at 7x7, batch 64). Loss, LR, EMA and where t falls do not change
-# the step time (ref-uniform-t measures the last).
+# Overrides of the step-time-relevant options (architecture, batch, self-conditioning) on today's demo preset
+# (32 x "1,2,2", one ResBlock per level, attention at 7x7, batch 64; BASE below turns its self-conditioning off).
+# Loss, LR, EMA and where t falls do not change the step time (ref-uniform-t measures the last).
 CANDIDATES: dict[str, dict[str, object]] = {
     "ref": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64},
     "ref-b32": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 32},
@@ -46,7 +46,8 @@ CANDIDATES: dict[str, dict[str, object]] = {
     # the demo preset before 14e: the same network, uniform t instead of the logit-normal / uniform mixture
     "ref-uniform-t": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64,
                       "timestep_sampling": "uniform"},
-    # self-conditioning (Chen et al. 2022): one extra no-grad forward on half the batch, 2 input channels
+    # self-conditioning (Chen et al. 2022): one extra no-grad forward on half the batch, 2 input channels; with the
+    # preset's other options this is today's demo preset (14e)
     "ref-selfcond": {"base_channels": 32, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64,
                      "self_condition": True},
     "w24-122": {"base_channels": 24, "channel_mults": "1,2,2", "attention_resolutions": "7", "batch_size": 64},
@@ -62,8 +63,13 @@ CANDIDATES: dict[str, dict[str, object]] = {
 }
 
 
+# `ref` is the demo network without self-conditioning (the 14c-14d preset, whose quiet step --ref-seconds is);
+# a candidate turns self-conditioning on itself (ref-selfcond: today's demo preset)
+BASE = {"self_condition": False}
+
+
 def make_trainer(overrides: dict[str, object], data) -> Trainer:
-    spec = make_run_spec("cfg", preset="demo", overrides={k: str(v) for k, v in overrides.items()})
+    spec = make_run_spec("cfg", preset="demo", overrides={k: str(v) for k, v in {**BASE, **overrides}.items()})
     torch.manual_seed(0)
     model = get_entry("cfg").make(spec.model_config, data.image_shape, data.num_classes, data=spec.data)
     cfg = TrainConfig(steps=10**9, batch_size=spec.train.batch_size, bf16=spec.train.bf16, progress=False,

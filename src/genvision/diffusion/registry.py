@@ -18,13 +18,14 @@ _MNIST = {"base_channels": 32, "channel_mults": "1,2,2", "num_res_blocks": 1, "a
           "warmup_steps": 200, "ema_decay": 0.999, "ema_warmup": 10, "val_every": 1000, "ckpt_every": 500,
           "sample_every": 2000, "num_samples": 64}
 # `make demo`: the mnist UNet with the recipe measured best at a 4-minute quiet 2-core budget (docs/diffusion.md,
-# 14-14e): v-prediction, lr 2e-3 with cosine decay to 0 (94.2% mean of three runs vs 93.3% of four to 0.1x), and
-# the training t drawn 80% logit-normal (m = 1, s = 1), 20% uniform: 95.0-95.5% in three runs against 93.4-94.7%
-# for uniform t, no salt (14e). 880 steps: 0.254 s a step (bf16, quiet 2026-12-05) plus start-up = 228-236 s of
-# training measured. Validation and the checkpoint only at the end.
-_DEMO = {**_MNIST, "steps": 880, "lr": 2e-3, "min_lr_ratio": 0.0, "prediction": "v", "warmup_steps": 100,
+# 14-14e): v-prediction, lr 2e-3 with cosine decay to 0 (94.2% mean of three runs vs 93.3% of four to 0.1x); the
+# training t drawn 80% logit-normal (m = 1, s = 1), 20% uniform (95.0-95.5% in five runs against 91.8-94.7% for
+# uniform t, no salt); and self-conditioning (Chen et al. 2022; 96.0% and 96.6% at 650 steps). 650 steps of 1.21x
+# the plain step (2-thread wall, benchmarks/bench_demo_recipes.py --wall) = 787 plain steps, under the 880 that
+# filled the 4 minutes on quiet cores (0.254 s a step, bf16). Validation and the checkpoint only at the end.
+_DEMO = {**_MNIST, "steps": 650, "lr": 2e-3, "min_lr_ratio": 0.0, "prediction": "v", "warmup_steps": 100,
          "timestep_sampling": "logit_normal", "logit_mean": 1.0, "logit_std": 1.0, "uniform_fraction": 0.2,
-         "val_every": 0, "sample_every": 0, "ckpt_every": 0}
+         "self_condition": True, "val_every": 0, "sample_every": 0, "ckpt_every": 0}
 # ddpm's demo preset: the same 4-minute budget, but the unconditional model measured best with the mnist recipe
 # (eps, lr 1e-3): FD 15.2 against 19.7 (eps, lr 2e-3) and 22.0 (v, lr 2e-3) at 930 steps (docs/diffusion.md, 14c).
 _DDPM_DEMO = {**_MNIST, "steps": 880, "warmup_steps": 100, "val_every": 0, "sample_every": 0, "ckpt_every": 0}
