@@ -28,7 +28,7 @@ from genvision.diffusion.losses import (
     sample_training_timesteps,
     simple_loss,
 )
-from genvision.diffusion.parameterization import PREDICTIONS, model_output_to_eps_x0, training_target
+from genvision.diffusion.parameterization import PREDICTIONS, EpsX0, model_output_to_eps_x0, training_target
 from genvision.diffusion.samplers import ddim_sample, ddpm_sample
 from genvision.diffusion.schedule import NoiseSchedule
 from genvision.diffusion.timesteps import DEFAULT_SPACING
@@ -143,11 +143,15 @@ class DiffusionModel(nn.Module):
         mean_part, v_raw = out.chunk(2, dim=1)
         return mean_part, v_raw.tanh()
 
+    def _predict(self, x_t: Tensor, t: Tensor, labels: Tensor | None, x0_self: Tensor | None = None) -> EpsX0:
+        """ε and x_0 implied by the network's output, whatever its parameterisation."""
+        out, _ = self._forward(x_t, t, labels, x0_self)
+        return model_output_to_eps_x0(self.schedule, x_t, t, out, prediction=self.cfg.prediction)
+
     def denoise(self, x_t: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
         """eps prediction, whatever the network's parameterisation. x_t: (B, C, H, W), t: (B,) int64.
         A self-conditioned model gets no previous estimate here (zeros): see `chain_denoiser`."""
-        out, _ = self._forward(x_t, t, labels)
-        return model_output_to_eps_x0(self.schedule, x_t, t, out, prediction=self.cfg.prediction).eps
+        return self._predict(x_t, t, labels).eps
 
     def chain_denoiser(self):
         """A denoiser for one sampling chain, called once per step: a self-conditioned model is fed the x_0
@@ -157,9 +161,7 @@ class DiffusionModel(nn.Module):
         state: dict[str, Tensor] = {}
 
         def denoise(x_t: Tensor, t: Tensor, labels: Tensor | None = None) -> Tensor:
-            prev = state.get("x0")
-            out, _ = self._forward(x_t, t, labels, prev if prev is not None and prev.shape == x_t.shape else None)
-            pred = model_output_to_eps_x0(self.schedule, x_t, t, out, prediction=self.cfg.prediction)
+            pred = self._predict(x_t, t, labels, state.get("x0"))
             state["x0"] = pred.x0.clamp(-1, 1)
             return pred.eps
 
@@ -200,10 +202,7 @@ class DiffusionModel(nn.Module):
             pick = torch.rand(b, device=x0.device) < 0.5
             if pick.any():
                 with torch.no_grad():
-                    sub_labels = labels[pick] if labels is not None else None
-                    first, _ = self._forward(x_t[pick], t[pick], sub_labels)
-                    est = model_output_to_eps_x0(self.schedule, x_t[pick], t[pick], first,
-                                                 prediction=self.cfg.prediction).x0
+                    est = self._predict(x_t[pick], t[pick], labels[pick] if labels is not None else None).x0
                 x0_self[pick] = est.clamp(-1, 1).to(x0_self.dtype)
         out, v_raw = self._forward(x_t, t, labels, x0_self)
         weight = None
