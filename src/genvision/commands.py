@@ -250,7 +250,8 @@ def cmd_guidance_sweep(args: list[str]) -> int:
 
 def cmd_demo(args: list[str]) -> int:
     """The main job on the embedded data: train the small CFG model on mnist5k, then write the class x lambda
-    grid, a denoising filmstrip and a sample grid. Extra --key=value options go to training."""
+    grid, a class x CFG weight grid and a denoising filmstrip. Extra --key=value options go to training; an
+    existing runs/demo-cfg is reused (and then takes no options)."""
     import torch
 
     from genvision.diffusion.filmstrip import denoising_filmstrip
@@ -260,8 +261,16 @@ def cmd_demo(args: list[str]) -> int:
 
     run = Path("runs/demo-cfg")
     t0 = time.time()
+    options = parse_key_values(args)
     if not any(run.glob("checkpoints/*.safetensors")):
-        train_run("cfg", preset="demo", name="demo-cfg", overrides=parse_key_values(args))
+        # no end-of-training sample grid: the demo draws its own pictures from the final model below, and the
+        # trainer's grid (64 fp32 samples) would cost ~5% of the training time for a picture nobody needs
+        train_run("cfg", preset="demo", name="demo-cfg", overrides={"num_samples": "0", **options})
+    elif options:  # the options could not apply: the model is trained already
+        raise GenvisionError(f"{run} already holds a trained demo model, so {' '.join(args)} would be ignored: "
+                             f"remove {run} to train a new one with these options")
+    else:
+        print(f"using the trained model in {run} (remove the folder to train a new one)")
     model, _ = load_model(run)
     lambdas = [0.0, 0.25, 0.5, 0.75, 1.0]
     with torch.no_grad():

@@ -65,3 +65,33 @@ def test_train_class_conditional_with_no_sample_grid(tmp_path):
     args = ["train", "cfg", "--preset=tiny", "--steps=2", "--num_samples=0", f"--runs_dir={tmp_path}", "--name=r"]
     assert main(args) == 0
     assert not (tmp_path / "r" / "samples").exists() or not any((tmp_path / "r" / "samples").iterdir())
+
+
+def test_demo_writes_its_pictures_then_reuses_the_model(capsys, tmp_path, monkeypatch):
+    """`make demo`'s job on a tiny network: the three pictures, no duplicate end-of-training sample grid; a second
+    run reuses the trained model, and refuses options it could not apply."""
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--steps=2", "--base-channels=8", "--channel-mults=1,2", "--attention-resolutions=",
+            "--batch-size=8", "--progress=false"]
+    rc, out, err = _run(capsys, "demo", *tiny)
+    assert rc == 0, err
+    run = tmp_path / "runs/demo-cfg"
+    sizes = {name: Image.open(run / name).size for name in ("class_x_lambda.png", "class_x_weight.png",
+                                                            "filmstrip.png")}
+    assert sizes["class_x_lambda.png"][1] > sizes["class_x_lambda.png"][0]  # 10 class rows x 5 lambda columns
+    assert not (run / "samples").exists()
+    rc, _, err = _run(capsys, "demo", "--steps=5")
+    assert rc == 2 and "--steps=5 would be ignored" in err and err.count("\n") == 1
+
+    class Drawn(Exception):
+        pass
+
+    def stop(*args, **kwargs):  # the pictures were drawn above: stop the second run where it would draw again
+        raise Drawn
+
+    monkeypatch.setattr("genvision.diffusion.sweep.class_by_weight_grid", stop)
+    with pytest.raises(Drawn):
+        main(["demo"])
+    assert "using the trained model in runs/demo-cfg" in capsys.readouterr().out
